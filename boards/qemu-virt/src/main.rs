@@ -1,0 +1,3 @@
+//! QEMU virt board.
+#![no_std]
+#![no_main]

@@ -1,0 +1,50 @@
+//! `bootargs`: the space-separated words of `/chosen/bootargs`.
+
+/// What the kernel understood of the command line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BootArgs<'a> {
+    /// `poweroff`: power off after the boot self-check.
+    pub poweroff: bool,
+    /// `test=<name>`: run this on-target test, report, power off.
+    pub test: Option<&'a str>,
+    /// How many words were not understood (the Pi firmware adds its own).
+    pub unknown: usize,
+}
+
+/// Parses the command line; `on_unknown` sees every word that is ignored.
+pub fn parse<'a>(line: &'a str, mut on_unknown: impl FnMut(&'a str)) -> BootArgs<'a> {
+    let mut args = BootArgs::default();
+    for word in line.split_ascii_whitespace() {
+        match word.split_once('=') {
+            None if word == "poweroff" => args.poweroff = true,
+            Some(("test", name)) if !name.is_empty() => args.test = Some(name),
+            _ => {
+                args.unknown += 1;
+                on_unknown(word);
+            }
+        }
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    #[test]
+    fn words_are_recognised() {
+        let mut ignored = Vec::new();
+        let args = parse("  poweroff test=urpc console=ttyS0 test= x", |w| ignored.push(w));
+        assert!(args.poweroff);
+        assert_eq!(args.test, Some("urpc"));
+        assert_eq!(args.unknown, 3);
+        assert_eq!(ignored, ["console=ttyS0", "test=", "x"]);
+    }
+
+    #[test]
+    fn empty_line() {
+        assert_eq!(parse("", |_| panic!()), BootArgs::default());
+    }
+}

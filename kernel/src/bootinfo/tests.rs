@@ -1,0 +1,190 @@
+//! Host tests of the device tree → `BootInfo` code, on real QEMU dumps
+//! (`kernel/tests/dtb/`) and on mutated copies of them.
+
+extern crate std;
+use super::*;
+use proptest::prelude::*;
+use std::vec::Vec;
+
+const GICV3_SMP8: &[u8] = include_bytes!("../../tests/dtb/virt-gicv3-smp8.dtb");
+const GICV2_SMP8: &[u8] = include_bytes!("../../tests/dtb/virt-gicv2-smp8.dtb");
+const GICV2_SMP1: &[u8] = include_bytes!("../../tests/dtb/virt-gicv2-smp1.dtb");
+const GICV3_SMP20: &[u8] = include_bytes!("../../tests/dtb/virt-gicv3-smp20.dtb");
+const EL2_SMP4: &[u8] = include_bytes!("../../tests/dtb/virt-el2-smp4.dtb");
+const SOC_RANGES: &[u8] = include_bytes!("../../tests/dtb/soc-ranges.dtb");
+const CPUS_ODD: &[u8] = include_bytes!("../../tests/dtb/cpus-odd.dtb");
+
+fn region(base: u64, size: u64) -> Region {
+    Region { base, size }
+}
+
+#[test]
+fn virt_gicv3_eight_cpus() {
+    let info = parse(GICV3_SMP8, 0x4000_0000).unwrap();
+    assert_eq!(info.memory.as_slice(), &[region(0x4000_0000, 0x4000_0000)]);
+    assert_eq!(info.cpus_listed, 8);
+    for (i, cpu) in info.cpus().iter().enumerate() {
+        assert_eq!(cpu.mpidr, Some(i as u64));
+        assert_eq!(cpu.method, EnableMethod::Psci);
+    }
+    assert_eq!(info.psci, Some(Conduit::Hvc));
+    assert_eq!(
+        info.gic,
+        GicInfo::V3 {
+            distributor: region(0x0800_0000, 0x1_0000),
+            redistributors: region(0x080a_0000, 0xf6_0000)
+        }
+    );
+    assert_eq!(info.timer, TimerInfo { physical: 30, virtual_timer: 27 });
+    assert_eq!(info.stdout_path.as_str(), "/pl011@9000000");
+    assert_eq!(info.dtb, region(0x4000_0000, GICV3_SMP8.len() as u64));
+    assert_eq!(info.initrd, None);
+}
+
+#[test]
+fn virt_gicv2() {
+    let info = parse(GICV2_SMP8, 0).unwrap();
+    assert_eq!(
+        info.gic,
+        GicInfo::V2 {
+            distributor: region(0x0800_0000, 0x1_0000),
+            cpu_interface: region(0x0801_0000, 0x1_0000)
+        }
+    );
+    assert_eq!(info.gic.version(), 2);
+}
+
+#[test]
+fn single_cpu_has_no_enable_method() {
+    let info = parse(GICV2_SMP1, 0).unwrap();
+    assert_eq!(info.cpus_listed, 1);
+    assert_eq!(info.cpus()[0], CpuInfo { mpidr: Some(0), method: EnableMethod::Absent });
+}
+
+#[test]
+fn seventeenth_cpu_is_in_the_second_cluster() {
+    let info = parse(GICV3_SMP20, 0).unwrap();
+    assert_eq!(info.cpus_listed, 20);
+    assert_eq!(info.cpus()[15].mpidr, Some(15));
+    assert_eq!(info.cpus()[16].mpidr, Some(0x100));
+    assert_eq!(info.cpus()[19].mpidr, Some(0x103));
+    assert_eq!(info.cpu_index(0x100), Some(16));
+    assert_eq!(info.cpu_index(16), None);
+}
+
+#[test]
+fn el2_machine_uses_smc() {
+    let info = parse(EL2_SMP4, 0).unwrap();
+    assert_eq!(info.psci, Some(Conduit::Smc));
+}
+
+#[test]
+fn soc_ranges_are_translated() {
+    let info = parse(SOC_RANGES, 0x0800_0000).unwrap();
+    assert_eq!(
+        info.gic,
+        GicInfo::V2 {
+            distributor: region(0xff84_1000, 0x1000),
+            cpu_interface: region(0xff84_2000, 0x2000)
+        }
+    );
+    assert_eq!(info.psci, None);
+    assert_eq!(info.cpus()[2].method, EnableMethod::SpinTable { release_addr: 0xe8 });
+    assert_eq!(
+        info.memory.as_slice(),
+        &[region(0, 0x3b40_0000), region(0x4000_0000, 0x4000_0000)]
+    );
+    assert_eq!(info.reserved.as_slice(), &[region(0, 0x1000), region(0x3000_0000, 0x400_0000)]);
+    assert_eq!(info.bootargs.as_str(), "coherent_pool=1M poweroff test=boot");
+    assert_eq!(info.initrd, Some(region(0x0270_0000, 0x1_0000)));
+    assert_eq!(info.timer, TimerInfo { physical: 30, virtual_timer: 27 });
+    assert_eq!(info.cpus_listed, 4);
+}
+
+/// Replaces every occurrence of `from` by `to` (same length) in a copy.
+fn mutate(blob: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut out = blob.to_vec();
+    let mut hits = 0;
+    for i in 0..out.len() - from.len() {
+        if &out[i..i + from.len()] == from {
+            out[i..i + from.len()].copy_from_slice(to);
+            hits += 1;
+        }
+    }
+    assert!(hits > 0, "pattern not found");
+    out
+}
+
+#[test]
+fn missing_pieces_are_named() {
+    let cases: &[(&[u8], &[u8], DtError)] = &[
+        (b"memory\0", b"memorx\0", DtError::NoMemory),
+        (b"arm,gic-v3\0", b"arm,gic-v9\0", DtError::NoGic),
+        (b"arm,armv8-timer\0", b"arm,armv8-timex\0", DtError::NoTimer),
+        (b"cpus\0", b"cpux\0", DtError::NoCpus),
+        (b"hvc\0", b"hvx\0", DtError::BadPsciMethod),
+    ];
+    for (from, to, error) in cases {
+        let blob = mutate(GICV3_SMP8, from, to);
+        assert_eq!(parse(&blob, 0).unwrap_err(), *error, "{:?}", core::str::from_utf8(to));
+    }
+}
+
+#[test]
+fn cpus_that_cannot_start_are_kept_and_described() {
+    let info = parse(CPUS_ODD, 0).unwrap();
+    assert_eq!(info.cpus_listed, 6);
+    assert_eq!(info.cpus()[3], CpuInfo { mpidr: None, method: EnableMethod::Psci });
+    assert_eq!(info.cpus()[4].method, EnableMethod::Unknown);
+    assert_eq!(info.cpus()[5].method, EnableMethod::SpinTableWithoutAddress);
+}
+
+#[test]
+fn header_damage_is_rejected() {
+    let mut blob = GICV3_SMP8.to_vec();
+    blob[0] = 0;
+    assert_eq!(parse(&blob, 0).unwrap_err(), DtError::BadMagic);
+    assert_eq!(parse(&GICV3_SMP8[..100], 0).unwrap_err(), DtError::Truncated);
+    assert_eq!(parse(&GICV3_SMP8[..20], 0).unwrap_err(), DtError::Truncated);
+    let mut blob = GICV3_SMP8.to_vec();
+    blob[8..12].copy_from_slice(&0xffff_fff0u32.to_be_bytes());
+    assert_eq!(parse(&blob, 0).unwrap_err(), DtError::Truncated);
+}
+
+#[test]
+fn fixed_str_truncates_on_char_boundary() {
+    let s: FixedStr<4> = FixedStr::new("abcé");
+    assert_eq!(s.as_str(), "abc");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Random byte damage anywhere never panics: the result is a `BootInfo`
+    /// or an error.
+    #[test]
+    fn damaged_blobs_never_panic(
+        flips in proptest::collection::vec((0usize..8662, any::<u8>()), 1..8),
+        cut in 0usize..9000,
+    ) {
+        let mut blob = GICV3_SMP8.to_vec();
+        for (at, value) in flips {
+            if at < blob.len() { blob[at] = value; }
+        }
+        let _ = parse(&blob, 0);
+        blob.truncate(cut.min(blob.len()));
+        let _ = parse(&blob, 0);
+    }
+
+    /// Damage confined to the structure block (where `fdt` would panic)
+    /// never panics either.
+    #[test]
+    fn damaged_structure_never_panics(at in 0usize..0x1800, value in any::<u32>()) {
+        let mut blob = SOC_RANGES.to_vec();
+        let start = u32::from_be_bytes(blob[8..12].try_into().unwrap()) as usize;
+        let at = (start + at * 4).min(blob.len() - 4) & !3;
+        blob[at..at + 4].copy_from_slice(&value.to_be_bytes());
+        let _ = parse(&blob, 0);
+    }
+}

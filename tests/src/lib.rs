@@ -1,0 +1,1 @@
+//! QEMU runner for the integration tests.
