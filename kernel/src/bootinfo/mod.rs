@@ -10,7 +10,7 @@ mod validate;
 
 pub use error::DtError;
 pub use fixed::{FixedStr, RegionList};
-pub use parse::parse;
+pub use parse::{parse, MPIDR_AFFINITY_MASK};
 pub use validate::total_size;
 
 /// Most CPUs the kernel drives; further `/cpus` entries are listed but skipped.

@@ -1,0 +1,187 @@
+//! Translation tables: a bump pool of tables in the image and a mapper that
+//! works both before the MMU is on (tables seen at their physical address)
+//! and after (seen through the image mapping).
+//!
+//! Only the boot CPU maps, and only before it starts the other CPUs; from
+//! then on the kernel's tables are read-only and shared by every core's
+//! `TTBR1_EL1` (immutable data, not shared mutable state).
+
+use core::cell::UnsafeCell;
+
+/// Bytes in a page.
+pub const PAGE_SIZE: u64 = 4096;
+const ENTRIES: usize = 512;
+/// Tables in the boot pool: image (TTBR0+TTBR1), linear RAM and devices.
+const POOL_TABLES: usize = 32;
+
+const VALID: u64 = 1;
+const TABLE_OR_PAGE: u64 = 1 << 1;
+const ATTR_INDEX_SHIFT: u64 = 2;
+const READ_ONLY: u64 = 1 << 7;
+const INNER_SHAREABLE: u64 = 3 << 8;
+const ACCESS_FLAG: u64 = 1 << 10;
+const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
+const USER_EXECUTE_NEVER: u64 = 1 << 54;
+const OUTPUT_ADDRESS: u64 = ((1 << 48) - 1) & !(PAGE_SIZE - 1);
+
+/// `MAIR_EL1` slot numbers used in descriptors.
+pub mod mair_index {
+    /// Device-nGnRE.
+    pub const DEVICE: u64 = 0;
+    /// Normal, write-back read/write-allocate, inner and outer.
+    pub const NORMAL: u64 = 1;
+    /// Normal, non-cacheable.
+    pub const NORMAL_NONCACHEABLE: u64 = 2;
+}
+
+/// What a mapping is for; decides memory type and permissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attributes {
+    /// Kernel code: read-only, executable at EL1.
+    KernelText,
+    /// Kernel constants: read-only, never executable.
+    KernelReadOnly,
+    /// Kernel data and RAM: read-write, never executable.
+    KernelData,
+    /// The identity map used while the MMU comes on: read-write-execute.
+    BootIdentity,
+    /// Device registers.
+    Device,
+}
+
+impl Attributes {
+    fn bits(self) -> u64 {
+        let normal = (mair_index::NORMAL << ATTR_INDEX_SHIFT) | INNER_SHAREABLE;
+        let no_exec = PRIVILEGED_EXECUTE_NEVER | USER_EXECUTE_NEVER;
+        ACCESS_FLAG
+            | match self {
+                Attributes::KernelText => normal | READ_ONLY | USER_EXECUTE_NEVER,
+                Attributes::KernelReadOnly => normal | READ_ONLY | no_exec,
+                Attributes::KernelData => normal | no_exec,
+                Attributes::BootIdentity => normal | USER_EXECUTE_NEVER,
+                Attributes::Device => (mair_index::DEVICE << ATTR_INDEX_SHIFT) | no_exec,
+            }
+    }
+}
+
+/// Why a mapping was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// The boot table pool is exhausted.
+    OutOfTables,
+    /// Part of the range is already mapped differently.
+    Overlap,
+    /// Address or size not page-aligned.
+    Unaligned,
+}
+
+#[repr(C, align(4096))]
+struct Table([u64; ENTRIES]);
+
+/// The boot table pool: zero (BSS) tables handed out in order.
+struct TablePool {
+    tables: UnsafeCell<[Table; POOL_TABLES]>,
+    used: UnsafeCell<usize>,
+}
+
+// SAFETY: only the boot CPU touches the pool, and only before it starts the
+// other CPUs (see the module comment); afterwards the tables are only read by
+// the MMU.
+unsafe impl Sync for TablePool {}
+
+static TABLE_POOL: TablePool = TablePool {
+    tables: UnsafeCell::new([const { Table([0; ENTRIES]) }; POOL_TABLES]),
+    used: UnsafeCell::new(0),
+};
+
+/// Builds mappings in tables from the pool.
+///
+/// `view_offset` is added to a table's physical address to reach it: 0 while
+/// the MMU is off, `image virtual - image physical` after.
+pub struct Mapper {
+    view_offset: u64,
+    pool_physical: u64,
+}
+
+impl Mapper {
+    /// A mapper for the current view of the image: `image_seen_at` is the
+    /// address at which the running code sees the image's first byte (its
+    /// physical address while the MMU is off, its link address after).
+    ///
+    /// # Safety
+    /// 1. Only the boot CPU may create a mapper, before other CPUs run.
+    /// 2. `image_physical` must be where the image is loaded.
+    pub unsafe fn new(image_physical: u64, image_seen_at: u64) -> Self {
+        // PC-relative, so this is the pool as the running code sees it.
+        let pool_seen = TABLE_POOL.tables.get() as u64;
+        Mapper {
+            view_offset: image_seen_at.wrapping_sub(image_physical),
+            pool_physical: pool_seen.wrapping_sub(image_seen_at).wrapping_add(image_physical),
+        }
+    }
+
+    fn table(&self, physical: u64) -> *mut u64 {
+        physical.wrapping_add(self.view_offset) as *mut u64
+    }
+
+    /// A fresh zeroed table's physical address.
+    pub fn allocate_table(&self) -> Result<u64, MapError> {
+        // SAFETY: single boot CPU (Mapper::new contract 1).
+        let used = unsafe { &mut *TABLE_POOL.used.get() };
+        if *used >= POOL_TABLES {
+            return Err(MapError::OutOfTables);
+        }
+        let physical = self.pool_physical + (*used as u64) * PAGE_SIZE;
+        *used += 1;
+        Ok(physical)
+    }
+
+    /// Maps `[virt, virt + size)` to `[phys, phys + size)` under `root`,
+    /// with the largest blocks alignment allows.
+    pub fn map(&self, root: u64, virt: u64, phys: u64, size: u64, attributes: Attributes) -> Result<(), MapError> {
+        if (virt | phys | size) & (PAGE_SIZE - 1) != 0 {
+            return Err(MapError::Unaligned);
+        }
+        let mut done = 0;
+        while done < size {
+            done += self.map_one(root, virt + done, phys + done, size - done, attributes.bits())?;
+        }
+        Ok(())
+    }
+
+    /// Maps one block or page at the first level where it fits; returns its size.
+    fn map_one(&self, root: u64, virt: u64, phys: u64, left: u64, bits: u64) -> Result<u64, MapError> {
+        let mut table = root;
+        for level in 0..4u32 {
+            let shift = 39 - 9 * level;
+            let block = 1u64 << shift;
+            let index = ((virt >> shift) as usize) % ENTRIES;
+            // SAFETY: `table` is a pool table (root or allocated below) and
+            // `index` < ENTRIES.
+            let entry = unsafe { self.table(table).add(index) };
+            // SAFETY: as above; the pool is only accessed by this CPU.
+            let current = unsafe { entry.read_volatile() };
+            let fits = level >= 1 && (virt | phys) & (block - 1) == 0 && left >= block;
+            if fits && current & VALID == 0 {
+                let kind = if level == 3 { TABLE_OR_PAGE } else { 0 };
+                // SAFETY: as above.
+                unsafe { entry.write_volatile(phys | bits | kind | VALID) };
+                return Ok(block);
+            }
+            let is_table = current & (VALID | TABLE_OR_PAGE) == VALID | TABLE_OR_PAGE && level < 3;
+            if current & VALID != 0 && !is_table {
+                let same = current & OUTPUT_ADDRESS == phys & !(block - 1) && fits;
+                return if same { Ok(block) } else { Err(MapError::Overlap) };
+            }
+            if current & VALID == 0 {
+                let next = self.allocate_table()?;
+                // SAFETY: as above.
+                unsafe { entry.write_volatile(next | TABLE_OR_PAGE | VALID) };
+                table = next;
+            } else {
+                table = current & OUTPUT_ADDRESS;
+            }
+        }
+        Err(MapError::Overlap)
+    }
+}

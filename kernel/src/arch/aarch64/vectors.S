@@ -1,0 +1,82 @@
+// Exception vector table (VBAR_EL1): every entry saves the interrupted
+// registers in an ExceptionFrame on the current stack and calls Rust with the
+// frame and the entry's number (0..15, in architectural order).
+
+.equ FRAME_SIZE, 288
+
+.macro ENTRY kind
+    .balign 128
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
+    mov     x0, #\kind
+    b       mk_exception_common
+.endm
+
+.section .text.vectors, "ax"
+.balign 2048
+.global mk_vectors
+mk_vectors:
+    ENTRY 0
+    ENTRY 1
+    ENTRY 2
+    ENTRY 3
+    ENTRY 4
+    ENTRY 5
+    ENTRY 6
+    ENTRY 7
+    ENTRY 8
+    ENTRY 9
+    ENTRY 10
+    ENTRY 11
+    ENTRY 12
+    ENTRY 13
+    ENTRY 14
+    ENTRY 15
+
+mk_exception_common:
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    mrs     x1, elr_el1
+    stp     x30, x1, [sp, #240]
+    mrs     x1, spsr_el1
+    mrs     x2, esr_el1
+    stp     x1, x2, [sp, #256]
+    mrs     x1, far_el1
+    add     x2, sp, #FRAME_SIZE         // stack pointer before the exception
+    stp     x1, x2, [sp, #272]
+    mov     x1, x0
+    mov     x0, sp
+    bl      mk_exception
+    ldp     x30, x1, [sp, #240]
+    msr     elr_el1, x1
+    ldr     x1, [sp, #256]
+    msr     spsr_el1, x1
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x19, [sp, #144]
+    ldp     x20, x21, [sp, #160]
+    ldp     x22, x23, [sp, #176]
+    ldp     x24, x25, [sp, #192]
+    ldp     x26, x27, [sp, #208]
+    ldp     x28, x29, [sp, #224]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #FRAME_SIZE
+    eret

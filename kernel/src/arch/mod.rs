@@ -1,0 +1,3 @@
+//! Architecture support (AArch64 only, built for the target).
+
+pub mod aarch64;
