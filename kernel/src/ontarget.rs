@@ -11,8 +11,10 @@ use core::sync::atomic::Ordering;
 pub fn run(name: &str, me: &CpuDriver, online: u64, mesh_ok: bool) -> (u32, u32) {
     match name {
         "boot" => boot(me, online, mesh_ok),
+        "fault" => fault(),
+        "panic" => panic_elsewhere(me, online),
         _ => {
-            log::error!("test {name}: no such test (known: boot)");
+            log::error!("test {name}: no such test (known: boot, fault, panic)");
             (0, 1)
         }
     }
@@ -68,6 +70,35 @@ fn boot(me: &CpuDriver, online: u64, mesh_ok: bool) -> (u32, u32) {
     let frequency = cpu::counter_frequency();
     checks.check("counter frequency known", frequency > 0);
     (checks.passed, checks.failed)
+}
+
+/// Reads an unmapped kernel address: the vector table must dump the
+/// registers and syndrome, and the panic must power the machine off.
+fn fault() -> (u32, u32) {
+    let unmapped = (crate::boot::LINEAR_BASE + crate::boot::LINEAR_LIMIT) as *const u64;
+    log::info!("test fault: reading unmapped {:#x}", unmapped as usize);
+    // SAFETY: deliberately faults; the exception handler never returns here.
+    let value = unsafe { unmapped.read_volatile() };
+    log::error!("test fault: read {value:#x} from an unmapped address");
+    (0, 1)
+}
+
+/// Asks another core (the highest online one) to panic: its `PANIC core=<i>`
+/// line must appear and the machine must power off.
+fn panic_elsewhere(me: &CpuDriver, online: u64) -> (u32, u32) {
+    let shared = me.shared;
+    let Some(target) = (0..shared.info.cpu_count).rev().find(|&i| i != me.index && online & (1 << i) != 0)
+    else {
+        panic!("panic requested by test=panic");
+    };
+    log::info!("test panic: asking core {target} to panic");
+    let line = &shared.mailboxes[target].command.0;
+    line.command.store(crate::shared::command::PANIC, Ordering::Release);
+    me.send_sgi(crate::cpu_driver::SGI_WAKE, target);
+    let deadline = cpu::counter() + cpu::counter_frequency();
+    me.wait_until(deadline, || false);
+    log::error!("test panic: core {target} did not power the machine off");
+    (0, 1)
 }
 
 fn stack_pointer() -> usize {

@@ -30,6 +30,8 @@ pub mod command {
     pub const NONE: u32 = 0;
     /// Run the SGI mesh among `online` until `deadline`.
     pub const MESH: u32 = 1;
+    /// Panic (`test=panic`): shows another core's panic line and power-off.
+    pub const PANIC: u32 = 2;
 }
 
 /// What a core publishes about itself.

@@ -1,1 +1,175 @@
-//! QEMU runner for the integration tests.
+//! QEMU runner for the integration tests: boots through `scripts/run
+//! --no-build` (the image `scripts/test` built), reads the console line by
+//! line, and waits for lines and for QEMU's own exit with timeouts.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single boot may take before the test fails.
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+/// A scratch directory for generated files, unique per test name.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = root().join("target").join("qemu-tests").join(name);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A running QEMU and everything it printed so far.
+pub struct Qemu {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Qemu {
+    /// Boots with `scripts/run --no-build ARGS`.
+    pub fn boot(args: &[&str]) -> Qemu {
+        let image = root().join("out/qemu-virt/Image");
+        assert!(image.exists(), "{} missing: run scripts/test (it builds the kernel first)", image.display());
+        let mut child = Command::new(root().join("scripts/run"))
+            .arg("--no-build")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("scripts/run");
+        let (sender, lines) = channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let sender = sender.clone();
+            thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if sender.send(line.trim_end_matches('\r').to_string()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Qemu { child, lines, seen: Vec::new() }
+    }
+
+    /// Waits for a console line containing `text`; returns it.
+    pub fn expect(&mut self, text: &str) -> String {
+        self.expect_within(text, BOOT_TIMEOUT)
+    }
+
+    /// Waits at most `timeout` for a line containing `text`.
+    pub fn expect_within(&mut self, text: &str, timeout: Duration) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(text)) {
+            return line.clone();
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("no line with {text:?} within {timeout:?}; console:\n{}", self.transcript())
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("QEMU ended before a line with {text:?}; console:\n{}", self.transcript())
+                }
+            }
+        }
+    }
+
+    /// Waits for QEMU to exit by itself (power-off); fails after the timeout.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + BOOT_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                self.drain();
+                return status;
+            }
+            assert!(Instant::now() < deadline, "QEMU did not power off; console:\n{}", self.transcript());
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for the exit and returns the whole console.
+    pub fn finish(&mut self) -> String {
+        let status = self.wait_exit();
+        assert!(status.success(), "QEMU exited with {status}; console:\n{}", self.transcript());
+        self.transcript()
+    }
+
+    fn drain(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while let Ok(line) = self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            self.seen.push(line);
+        }
+    }
+
+    /// Everything printed so far.
+    pub fn transcript(&mut self) -> String {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        self.seen.join("\n")
+    }
+}
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The console lines with their `[c<i> <uptime>] ` prefix removed.
+pub fn contract_lines(transcript: &str) -> Vec<&str> {
+    transcript
+        .lines()
+        .map(|l| if l.starts_with("[c") { l.split_once("] ").map_or(l, |(_, rest)| rest) } else { l })
+        .collect()
+}
+
+/// Dumps QEMU virt's own device tree (`-smp smp`) as source text.
+pub fn virt_dts(smp: u32, extra_machine: &str) -> String {
+    let dir = scratch("dumpdtb");
+    let dtb = dir.join(format!("virt-{smp}{extra_machine}.dtb"));
+    let status = Command::new("qemu-system-aarch64")
+        .args(["-M", &format!("virt,gic-version=3{extra_machine},dumpdtb={}", dtb.display())])
+        .args(["-cpu", "cortex-a72", "-smp", &smp.to_string(), "-m", "1G", "-nographic"])
+        .stdout(Stdio::null())
+        .status()
+        .expect("qemu-system-aarch64");
+    assert!(status.success(), "dumpdtb failed");
+    let out = Command::new("dtc").args(["-q", "-I", "dtb", "-O", "dts"]).arg(&dtb).output().expect("dtc");
+    assert!(out.status.success(), "dtc failed");
+    String::from_utf8(out.stdout).expect("dts text")
+}
+
+/// Compiles device tree source into `name.dtb` in the test's scratch dir.
+pub fn compile_dts(test: &str, name: &str, source: &str) -> PathBuf {
+    let dir = scratch(test);
+    let dts = dir.join(format!("{name}.dts"));
+    let dtb = dir.join(format!("{name}.dtb"));
+    std::fs::write(&dts, source).expect("write dts");
+    let status = Command::new("dtc")
+        .args(["-q", "-I", "dts", "-O", "dtb", "-o"])
+        .arg(&dtb)
+        .arg(&dts)
+        .status()
+        .expect("dtc");
+    assert!(status.success(), "dtc could not compile {}", dts.display());
+    dtb
+}

@@ -1,12 +1,15 @@
 //! The boot CPU: device tree, memory, the other CPUs, the self-check.
 
 use super::start::{start_secondaries, StartReport};
-use super::{page_span, phys_to_virt, LINEAR_BASE, LINEAR_LIMIT, MAX_DTB_SIZE, PER_CORE_RESERVED, STACK_SIZE, DRIVER_AREA};
+use super::{
+    page_span, phys_to_virt, DRIVER_AREA, LINEAR_BASE, LINEAR_LIMIT, MAX_DTB_SIZE, PER_CORE_RESERVED,
+    STACK_SIZE,
+};
+use crate::arch::aarch64::cpu;
 use crate::arch::aarch64::early::image_layout;
 use crate::arch::aarch64::gic::{Gic, GicRegisters};
 use crate::arch::aarch64::handoff::BOOT_HANDOFF;
 use crate::arch::aarch64::mmu::{Attributes, Mapper, PAGE_SIZE};
-use crate::arch::aarch64::cpu;
 use crate::board::{Board, BoardSetup};
 use crate::bootinfo::{self, BootInfo, DtError, GicInfo, Region};
 use crate::cpu_driver::{self, CpuDriver, SGI_WAKE};
@@ -37,16 +40,19 @@ impl BootMapper {
 
     /// Maps and parses the device tree at `physical`.
     fn device_tree(&self, physical: u64) -> Result<BootInfo, DtError> {
-        if physical == 0 || physical % 8 != 0 || physical >= LINEAR_LIMIT - MAX_DTB_SIZE {
+        if physical == 0 || !physical.is_multiple_of(8) || physical >= LINEAR_LIMIT - MAX_DTB_SIZE {
             return Err(DtError::BadAddress(physical));
         }
-        let header = self.map(physical, 64, Attributes::KernelReadOnly).ok_or(DtError::BadAddress(physical))?;
+        let header =
+            self.map(physical, 64, Attributes::KernelReadOnly).ok_or(DtError::BadAddress(physical))?;
         // SAFETY: the 64 bytes at `header` were just mapped read-only.
         let total = bootinfo::total_size(unsafe { core::slice::from_raw_parts(header as *const u8, 64) })?;
         if total as u64 > MAX_DTB_SIZE {
             return Err(DtError::Truncated);
         }
-        let blob = self.map(physical, total as u64, Attributes::KernelReadOnly).ok_or(DtError::BadAddress(physical))?;
+        let blob = self
+            .map(physical, total as u64, Attributes::KernelReadOnly)
+            .ok_or(DtError::BadAddress(physical))?;
         // SAFETY: `total` bytes at `blob` are mapped read-only and nothing writes them.
         bootinfo::parse(unsafe { core::slice::from_raw_parts(blob as *const u8, total) }, physical)
     }
@@ -85,10 +91,16 @@ pub fn primary<B: Board>(dtb: u64, image_physical: u64, entry_el: u64) -> ! {
     console::install_logger();
     log::info!("mk: multikernel CPU driver, board {}, entered at EL{}", B::NAME, entry_el);
     let info = boot.device_tree(dtb).unwrap_or_else(|e| crate::panic::dtb(e, &board));
-    let boot_index = info.cpu_index(cpu::mpidr()).unwrap_or_else(|| crate::panic::dtb(DtError::BootCpuNotListed(cpu::mpidr()), &board));
+    let boot_index = info
+        .cpu_index(cpu::mpidr())
+        .unwrap_or_else(|| crate::panic::dtb(DtError::BootCpuNotListed(cpu::mpidr()), &board));
     for ram in info.memory.as_slice() {
         if boot.map(ram.base, ram.size, Attributes::KernelData).is_none() {
-            log::warn!("memory {:#x}+{:#x} not mapped (beyond the linear map or out of tables)", ram.base, ram.size);
+            log::warn!(
+                "memory {:#x}+{:#x} not mapped (beyond the linear map or out of tables)",
+                ram.base,
+                ram.size
+            );
         }
     }
     let gic = boot.gic(&info.gic).unwrap_or_else(|| panic!("cannot map the interrupt controller"));
@@ -102,7 +114,13 @@ pub fn primary<B: Board>(dtb: u64, image_physical: u64, entry_el: u64) -> ! {
 }
 
 /// Puts `BootShared` and the board into RAM carved before partitioning.
-fn build_shared<B: Board>(info: &BootInfo, board: B, gic: GicRegisters, boot_index: usize, image_physical: u64) -> &'static BootShared {
+fn build_shared<B: Board>(
+    info: &BootInfo,
+    board: B,
+    gic: GicRegisters,
+    boot_index: usize,
+    image_physical: u64,
+) -> &'static BootShared {
     let image = Region { base: image_physical, size: image_layout().end };
     let mut free = memory::free_ram(info, &[image]);
     let shared_size = core::mem::size_of::<BootShared>().next_multiple_of(64) as u64;
@@ -176,7 +194,11 @@ extern "C" fn continue_primary(driver: usize) -> ! {
     let online = wait_for_check_in(me, &report);
     log::info!(
         "boot: {}/{} cores online board={} gic=v{} method={}",
-        online.count_ones(), shared.info.cpus_listed, shared.board_name, shared.info.gic.version(), report.methods.name()
+        online.count_ones(),
+        shared.info.cpus_listed,
+        shared.board_name,
+        shared.info.gic.version(),
+        report.methods.name()
     );
     let mesh_ok = run_mesh_check(me, online);
     if let Some(test) = args.test {
@@ -206,8 +228,12 @@ fn parse_bootargs(shared: &'static BootShared) -> bootargs::BootArgs<'static> {
     if count > 0 {
         let shown = &ignored[..count.min(ignored.len())];
         let more = count.saturating_sub(ignored.len());
-        console::print_block(format_args!("warning: bootargs: ignoring {} unknown: {}{}",
-            count, Words(shown), if more > 0 { " ..." } else { "" }));
+        console::print_block(format_args!(
+            "warning: bootargs: ignoring {} unknown: {}{}",
+            count,
+            Words(shown),
+            if more > 0 { " ..." } else { "" }
+        ));
     }
     args
 }
@@ -236,7 +262,9 @@ fn wait_for_check_in(me: &CpuDriver, report: &StartReport) -> u64 {
             || cpu::counter() > report.started_at[i] + second
     };
     let last = report.started_at.iter().copied().max().unwrap_or(0) + second;
-    me.wait_until(last, || (0..shared.info.cpu_count).filter(|&i| report.started & (1 << i) != 0).all(settled));
+    me.wait_until(last, || {
+        (0..shared.info.cpu_count).filter(|&i| report.started & (1 << i) != 0).all(settled)
+    });
     let mut online = 0u64;
     for i in 0..shared.info.cpu_count {
         let state = shared.mailboxes[i].owner.0.state.load(Ordering::Acquire);
@@ -280,4 +308,4 @@ fn run_mesh_check(me: &CpuDriver, online: u64) -> bool {
     report.ok()
 }
 
-const _: () = assert!(STACK_SIZE % PAGE_SIZE == 0 && DRIVER_AREA % PAGE_SIZE == 0);
+const _: () = assert!(STACK_SIZE.is_multiple_of(PAGE_SIZE) && DRIVER_AREA.is_multiple_of(PAGE_SIZE));

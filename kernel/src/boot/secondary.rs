@@ -65,7 +65,11 @@ pub fn secondary(driver: usize) -> ! {
     let line = &me.mailbox().command.0;
     let mut mesh_done = false;
     loop {
-        me.wait_until(u64::MAX, || !mesh_done && line.command.load(Ordering::Acquire) == command::MESH);
+        let pending = |c: u32| (c == command::MESH && !mesh_done) || c == command::PANIC;
+        me.wait_until(u64::MAX, || pending(line.command.load(Ordering::Acquire)));
+        if line.command.load(Ordering::Acquire) == command::PANIC {
+            panic!("panic requested by test=panic");
+        }
         let online = line.online.load(Ordering::Relaxed);
         let deadline = line.deadline.load(Ordering::Relaxed);
         run_mesh(me, online, deadline);

@@ -52,9 +52,13 @@ impl fmt::Display for StartError {
 /// Starts every CPU but the boot one; reports and skips those that cannot be.
 pub fn start_secondaries(me: &CpuDriver) -> StartReport {
     let shared = me.shared;
-    let mut report = StartReport { started: 1 << me.index, started_at: [0; MAX_CPUS], methods: StartMethods::default() };
+    let mut report =
+        StartReport { started: 1 << me.index, started_at: [0; MAX_CPUS], methods: StartMethods::default() };
     if shared.info.cpus_listed > shared.info.cpu_count {
-        log::warn!("{} cpu nodes beyond the first {MAX_CPUS} skipped", shared.info.cpus_listed - shared.info.cpu_count);
+        log::warn!(
+            "{} cpu nodes beyond the first {MAX_CPUS} skipped",
+            shared.info.cpus_listed - shared.info.cpu_count
+        );
     }
     for (index, cpu_info) in shared.info.cpus().iter().enumerate() {
         if index == me.index {
@@ -87,7 +91,13 @@ fn start_one(me: &CpuDriver, index: usize, cpu_info: &CpuInfo) -> Result<Method,
     let method = match cpu_info.method {
         EnableMethod::Psci => Method::Psci(shared.info.psci.ok_or(StartError::PsciWithoutNode)?),
         EnableMethod::SpinTable { release_addr } => {
-            if !shared.info.memory.as_slice().iter().any(|r| r.base <= release_addr && release_addr + 8 <= r.end()) {
+            if !shared
+                .info
+                .memory
+                .as_slice()
+                .iter()
+                .any(|r| r.base <= release_addr && release_addr + 8 <= r.end())
+            {
                 return Err(StartError::ReleaseAddressUnmapped(release_addr));
             }
             Method::SpinTable

@@ -2,8 +2,8 @@
 
 use super::validate::{validate, MAX_DEPTH};
 use super::{
-    BootInfo, Conduit, CpuInfo, DtError, EnableMethod, FixedStr, GicInfo, Region, RegionList,
-    TimerInfo, MAX_CPUS,
+    BootInfo, Conduit, CpuInfo, DtError, EnableMethod, FixedStr, GicInfo, Region, RegionList, TimerInfo,
+    MAX_CPUS,
 };
 use fdt::node::FdtNode;
 use fdt::Fdt;
@@ -110,13 +110,10 @@ fn cell_count(value: Option<&[u8]>, default: usize, allow_zero: bool) -> Result<
 
 impl Bus<'_, '_> {
     /// Splits a `reg` value into (address, size) pairs in this bus's space.
-    fn reg_entries<'v>(
-        &self,
-        reg: &'v [u8],
-    ) -> Result<impl Iterator<Item = (u64, u64)> + 'v, DtError> {
+    fn reg_entries<'v>(&self, reg: &'v [u8]) -> Result<impl Iterator<Item = (u64, u64)> + 'v, DtError> {
         let (ac, sc) = (self.address_cells, self.size_cells);
         let entry = (ac + sc) * 4;
-        if reg.is_empty() || reg.len() % entry != 0 {
+        if reg.is_empty() || !reg.len().is_multiple_of(entry) {
             return Err(DtError::BadCells);
         }
         let mut bad = false;
@@ -164,9 +161,10 @@ impl Bus<'_, '_> {
             out[n] = e;
             n += 1;
         }
-        Ok(out.into_iter().take(n).map(move |(address, size)| {
-            Ok(Region { base: self.translate(address)?, size })
-        }))
+        Ok(out
+            .into_iter()
+            .take(n)
+            .map(move |(address, size)| Ok(Region { base: self.translate(address)?, size })))
     }
 }
 
@@ -244,7 +242,13 @@ impl Builder {
     }
 
     /// Any node below the root: interrupt controller, timer, and buses.
-    fn device(&mut self, node: FdtNode<'_, '_>, props: Props<'_>, bus: &Bus<'_, '_>, depth: usize) -> Result<(), DtError> {
+    fn device(
+        &mut self,
+        node: FdtNode<'_, '_>,
+        props: Props<'_>,
+        bus: &Bus<'_, '_>,
+        depth: usize,
+    ) -> Result<(), DtError> {
         if props.is_compatible(&["arm,psci", "arm,psci-0.2", "arm,psci-1.0"]) && self.info.psci.is_none() {
             self.psci(&props)?;
         }
@@ -282,10 +286,16 @@ impl Builder {
                 *slot = region?;
                 found += 1;
             }
-            if found < 2 { Err(DtError::BadGicReg) } else { Ok(()) }
+            if found < 2 {
+                Err(DtError::BadGicReg)
+            } else {
+                Ok(())
+            }
         })();
         match read {
-            Ok(()) if v3 => self.gic = Some(GicInfo::V3 { distributor: regions[0], redistributors: regions[1] }),
+            Ok(()) if v3 => {
+                self.gic = Some(GicInfo::V3 { distributor: regions[0], redistributors: regions[1] })
+            }
             Ok(()) => self.gic = Some(GicInfo::V2 { distributor: regions[0], cpu_interface: regions[1] }),
             Err(e) => self.gic_error = Some(e),
         }
@@ -351,7 +361,12 @@ impl Builder {
         Ok(())
     }
 
-    fn reserved_memory(&mut self, node: FdtNode<'_, '_>, props: &Props<'_>, root: &Bus<'_, '_>) -> Result<(), DtError> {
+    fn reserved_memory(
+        &mut self,
+        node: FdtNode<'_, '_>,
+        props: &Props<'_>,
+        root: &Bus<'_, '_>,
+    ) -> Result<(), DtError> {
         let bus = Bus {
             address_cells: cell_count(props.address_cells, 2, false)?,
             size_cells: cell_count(props.size_cells, 1, false)?,

@@ -83,17 +83,11 @@ fn soc_ranges_are_translated() {
     let info = parse(SOC_RANGES, 0x0800_0000).unwrap();
     assert_eq!(
         info.gic,
-        GicInfo::V2 {
-            distributor: region(0xff84_1000, 0x1000),
-            cpu_interface: region(0xff84_2000, 0x2000)
-        }
+        GicInfo::V2 { distributor: region(0xff84_1000, 0x1000), cpu_interface: region(0xff84_2000, 0x2000) }
     );
     assert_eq!(info.psci, None);
     assert_eq!(info.cpus()[2].method, EnableMethod::SpinTable { release_addr: 0xe8 });
-    assert_eq!(
-        info.memory.as_slice(),
-        &[region(0, 0x3b40_0000), region(0x4000_0000, 0x4000_0000)]
-    );
+    assert_eq!(info.memory.as_slice(), &[region(0, 0x3b40_0000), region(0x4000_0000, 0x4000_0000)]);
     assert_eq!(info.reserved.as_slice(), &[region(0, 0x1000), region(0x3000_0000, 0x400_0000)]);
     assert_eq!(info.bootargs.as_str(), "coherent_pool=1M poweroff test=boot");
     assert_eq!(info.initrd, Some(region(0x0270_0000, 0x1_0000)));

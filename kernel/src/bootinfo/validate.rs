@@ -18,9 +18,8 @@ const TOKEN_END: u32 = 9;
 pub const MAX_DEPTH: usize = 16;
 
 fn be32(data: &[u8], offset: usize) -> Result<u32, DtError> {
-    let bytes = data
-        .get(offset..offset.checked_add(4).ok_or(DtError::Truncated)?)
-        .ok_or(DtError::Truncated)?;
+    let bytes =
+        data.get(offset..offset.checked_add(4).ok_or(DtError::Truncated)?).ok_or(DtError::Truncated)?;
     Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
 }
 
@@ -52,7 +51,7 @@ pub fn validate(blob: &[u8]) -> Result<(), DtError> {
 fn block(blob: &[u8], offset: u32, size: u32) -> Result<&[u8], DtError> {
     let start = offset as usize;
     let end = start.checked_add(size as usize).ok_or(DtError::Truncated)?;
-    if start % 4 != 0 && size != 0 {
+    if !start.is_multiple_of(4) && size != 0 {
         return Err(DtError::Malformed(start));
     }
     blob.get(start..end).ok_or(DtError::Truncated)
@@ -61,9 +60,7 @@ fn block(blob: &[u8], offset: u32, size: u32) -> Result<&[u8], DtError> {
 fn check_reservations(blob: &[u8], offset: usize) -> Result<(), DtError> {
     let mut at = offset;
     loop {
-        let entry = blob
-            .get(at..at.checked_add(16).ok_or(DtError::Truncated)?)
-            .ok_or(DtError::Truncated)?;
+        let entry = blob.get(at..at.checked_add(16).ok_or(DtError::Truncated)?).ok_or(DtError::Truncated)?;
         if entry.iter().all(|&b| b == 0) {
             return Ok(());
         }

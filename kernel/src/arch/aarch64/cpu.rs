@@ -1,7 +1,9 @@
 //! Small wrappers over AArch64 instructions and system registers.
 
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{ReadWriteable, Readable, Writeable, CNTFRQ_EL0, CNTVCT_EL0, DAIF, MPIDR_EL1, TPIDR_EL1};
+use aarch64_cpu::registers::{
+    ReadWriteable, Readable, Writeable, CNTFRQ_EL0, CNTVCT_EL0, DAIF, MPIDR_EL1, TPIDR_EL1,
+};
 
 /// This CPU's MPIDR affinity (Aff3 in bits 39:32, Aff2..Aff0 in 23:0).
 pub fn mpidr() -> u64 {

@@ -36,7 +36,13 @@ pub fn image_layout() -> ImageLayout {
 }
 
 /// Maps the image's sections at `virt` (for `phys`) with their permissions.
-pub fn map_image(mapper: &Mapper, root: u64, virt: u64, phys: u64, identity: bool) -> Result<(), super::mmu::MapError> {
+pub fn map_image(
+    mapper: &Mapper,
+    root: u64,
+    virt: u64,
+    phys: u64,
+    identity: bool,
+) -> Result<(), super::mmu::MapError> {
     let layout = image_layout();
     if identity {
         return mapper.map(root, phys, phys, layout.end, Attributes::BootIdentity);
@@ -71,13 +77,8 @@ pub unsafe extern "C" fn mk_early_map(image_physical: u64, image_virtual: u64) -
             aarch64_cpu::asm::wfe();
         }
     };
-    let config = MmuConfig {
-        mair: mair(),
-        tcr: tcr(),
-        ttbr0: identity_root,
-        ttbr1: kernel_root,
-        sctlr: sctlr(),
-    };
+    let config =
+        MmuConfig { mair: mair(), tcr: tcr(), ttbr0: identity_root, ttbr1: kernel_root, sctlr: sctlr() };
     // SAFETY: PC-relative address of the hand-off block; nothing else runs.
     unsafe {
         let handoff = BOOT_HANDOFF.get();
@@ -116,5 +117,6 @@ fn tcr() -> u64 {
 
 fn sctlr() -> u64 {
     let res1 = (1 << 29) | (1 << 28) | (1 << 23) | (1 << 22) | (1 << 20) | (1 << 11);
-    res1 | (SCTLR_EL1::M::Enable + SCTLR_EL1::C::Cacheable + SCTLR_EL1::I::Cacheable + SCTLR_EL1::SA::Enable).value
+    res1 | (SCTLR_EL1::M::Enable + SCTLR_EL1::C::Cacheable + SCTLR_EL1::I::Cacheable + SCTLR_EL1::SA::Enable)
+        .value
 }

@@ -24,10 +24,22 @@ pub struct ExceptionFrame {
 
 /// The vector table entries, in architectural order.
 const ENTRY_NAMES: [&str; 16] = [
-    "sync (EL1, SP0)", "irq (EL1, SP0)", "fiq (EL1, SP0)", "serror (EL1, SP0)",
-    "sync (EL1)", "irq (EL1)", "fiq (EL1)", "serror (EL1)",
-    "sync (EL0, 64-bit)", "irq (EL0, 64-bit)", "fiq (EL0, 64-bit)", "serror (EL0, 64-bit)",
-    "sync (EL0, 32-bit)", "irq (EL0, 32-bit)", "fiq (EL0, 32-bit)", "serror (EL0, 32-bit)",
+    "sync (EL1, SP0)",
+    "irq (EL1, SP0)",
+    "fiq (EL1, SP0)",
+    "serror (EL1, SP0)",
+    "sync (EL1)",
+    "irq (EL1)",
+    "fiq (EL1)",
+    "serror (EL1)",
+    "sync (EL0, 64-bit)",
+    "irq (EL0, 64-bit)",
+    "fiq (EL0, 64-bit)",
+    "serror (EL0, 64-bit)",
+    "sync (EL0, 32-bit)",
+    "irq (EL0, 32-bit)",
+    "fiq (EL0, 32-bit)",
+    "serror (EL0, 32-bit)",
 ];
 
 const IRQ_CURRENT_EL: u64 = 5;
@@ -57,11 +69,20 @@ pub fn exception_class(esr: u64) -> &'static str {
 
 impl fmt::Display for ExceptionFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "esr={:#x} ({}) far={:#x} elr={:#x} spsr={:#x} sp={:#x}",
-            self.esr, exception_class(self.esr), self.far, self.elr, self.spsr, self.sp)?;
+        writeln!(
+            f,
+            "esr={:#x} ({}) far={:#x} elr={:#x} spsr={:#x} sp={:#x}",
+            self.esr,
+            exception_class(self.esr),
+            self.far,
+            self.elr,
+            self.spsr,
+            self.sp
+        )?;
         for (i, pair) in self.registers.chunks(4).enumerate() {
             for (j, value) in pair.iter().enumerate() {
-                write!(f, "x{:<2}={:#018x} ", i * 4 + j, value)?;
+                let separator = if j == 0 { "" } else { " " };
+                write!(f, "{separator}x{:<2}={:#018x}", i * 4 + j, value)?;
             }
             if i < 7 {
                 writeln!(f)?;

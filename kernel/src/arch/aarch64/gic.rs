@@ -74,7 +74,8 @@ impl Gic {
         // SAFETY: device mappings of the GICv3 distributor and redistributor
         // region made by the boot CPU (see module doc for sharing).
         unsafe {
-            let gicd = UniqueMmioPointer::new(NonNull::new(distributor as *mut Gicd).ok_or(GicError::BadLayout)?);
+            let gicd =
+                UniqueMmioPointer::new(NonNull::new(distributor as *mut Gicd).ok_or(GicError::BadLayout)?);
             let gicr = NonNull::new(redistributors as *mut GicrSgi).ok_or(GicError::BadLayout)?;
             GicV3::new(gicd, gicr, frames).map_err(|_| GicError::BadLayout)
         }
@@ -93,7 +94,11 @@ impl Gic {
 
     /// Sets up this CPU's interface and enables `private` (SGIs and PPIs).
     /// Returns the handle and the address other CPUs send SGIs to.
-    pub fn init_cpu(registers: GicRegisters, mpidr: u64, private: &[u32]) -> Result<(Gic, SgiAddress), GicError> {
+    pub fn init_cpu(
+        registers: GicRegisters,
+        mpidr: u64,
+        private: &[u32],
+    ) -> Result<(Gic, SgiAddress), GicError> {
         let address = match registers {
             GicRegisters::V2 { distributor, cpu_interface } => {
                 let mut gic = Self::v2(distributor, cpu_interface);
@@ -136,7 +141,9 @@ impl Gic {
             GicRegisters::V2 { distributor, cpu_interface } => {
                 Self::v2(distributor, cpu_interface).get_and_acknowledge_interrupt(InterruptGroup::Group0)?
             }
-            GicRegisters::V3 { .. } => GicCpuInterface::get_and_acknowledge_interrupt(InterruptGroup::Group1)?,
+            GicRegisters::V3 { .. } => {
+                GicCpuInterface::get_and_acknowledge_interrupt(InterruptGroup::Group1)?
+            }
         };
         let intid = u32::from(acknowledged) & 0x3ff;
         (intid != SPURIOUS).then_some((acknowledged, intid))
@@ -159,7 +166,10 @@ impl Gic {
         match self.registers {
             GicRegisters::V2 { distributor, cpu_interface } => Self::v2(distributor, cpu_interface).send_sgi(
                 IntId::sgi(sgi),
-                SgiTargetV2::List { target_list_filter: SgiTargetListFilter::CPUTargetList, target_list: target as u16 },
+                SgiTargetV2::List {
+                    target_list_filter: SgiTargetListFilter::CPUTargetList,
+                    target_list: target as u16,
+                },
             ),
             GicRegisters::V3 { .. } => {
                 let target = SgiTarget::List {
@@ -176,5 +186,9 @@ impl Gic {
 }
 
 fn private_id(intid: u32) -> IntId {
-    if intid < 16 { IntId::sgi(intid) } else { IntId::ppi(intid - 16) }
+    if intid < 16 {
+        IntId::sgi(intid)
+    } else {
+        IntId::ppi(intid - 16)
+    }
 }

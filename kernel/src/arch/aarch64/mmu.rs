@@ -138,7 +138,14 @@ impl Mapper {
 
     /// Maps `[virt, virt + size)` to `[phys, phys + size)` under `root`,
     /// with the largest blocks alignment allows.
-    pub fn map(&self, root: u64, virt: u64, phys: u64, size: u64, attributes: Attributes) -> Result<(), MapError> {
+    pub fn map(
+        &self,
+        root: u64,
+        virt: u64,
+        phys: u64,
+        size: u64,
+        attributes: Attributes,
+    ) -> Result<(), MapError> {
         if (virt | phys | size) & (PAGE_SIZE - 1) != 0 {
             return Err(MapError::Unaligned);
         }

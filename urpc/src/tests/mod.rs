@@ -1,0 +1,38 @@
+//! Host tests: properties, stress, hostile peers, and the loom model check.
+
+#[cfg(loom)]
+mod loom;
+#[cfg(not(loom))]
+mod model;
+#[cfg(not(loom))]
+mod scribble;
+#[cfg(not(loom))]
+mod stress;
+#[cfg(not(loom))]
+mod threads;
+
+/// A message whose words are all derived from `index`, with a checksum last.
+#[cfg(not(loom))]
+pub(crate) fn numbered(index: u64) -> crate::Message {
+    let mut words = [0; crate::PAYLOAD_WORDS];
+    words[0] = index;
+    for (i, word) in words.iter_mut().enumerate().take(crate::PAYLOAD_WORDS - 1).skip(1) {
+        *word = mix(index ^ (i as u64) << 56);
+    }
+    words[crate::PAYLOAD_WORDS - 1] = checksum(&words);
+    crate::Message::new(words)
+}
+
+/// The checksum `numbered` stores in the last word.
+#[cfg(not(loom))]
+pub(crate) fn checksum(words: &[u64; crate::PAYLOAD_WORDS]) -> u64 {
+    words[..crate::PAYLOAD_WORDS - 1].iter().fold(0x5eed, |sum, &word| mix(sum ^ word))
+}
+
+/// A cheap 64-bit mixer (splitmix64's finaliser).
+#[cfg(not(loom))]
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
