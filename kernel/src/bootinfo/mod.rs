@@ -6,6 +6,7 @@
 mod error;
 mod fixed;
 mod parse;
+mod tree;
 mod validate;
 
 pub use error::DtError;

@@ -1,12 +1,11 @@
 //! Device tree walk: nodes and raw cells to `BootInfo`, every absence an error.
 
+use super::tree::{Node, Tree};
 use super::validate::{validate, MAX_DEPTH};
 use super::{
     BootInfo, Conduit, CpuInfo, DtError, EnableMethod, FixedStr, GicInfo, Region, RegionList, TimerInfo,
     MAX_CPUS,
 };
-use fdt::node::FdtNode;
-use fdt::Fdt;
 
 /// The affinity fields of MPIDR (Aff3, Aff2, Aff1, Aff0).
 pub const MPIDR_AFFINITY_MASK: u64 = (0xff << 32) | 0xff_ffff;
@@ -44,7 +43,7 @@ struct Props<'a> {
 }
 
 impl<'a> Props<'a> {
-    fn of(node: FdtNode<'_, 'a>) -> Self {
+    fn of(node: Node<'a>) -> Self {
         let mut props = Props::default();
         for prop in node.properties() {
             let slot = match prop.name {
@@ -181,7 +180,8 @@ struct Builder {
 /// loader put it (recorded so the blob can be kept out of free RAM).
 pub fn parse(blob: &[u8], blob_address: u64) -> Result<BootInfo, DtError> {
     validate(blob)?;
-    let fdt = Fdt::new(blob).map_err(|_| DtError::Truncated)?;
+    let tree = Tree::new(blob).ok_or(DtError::Truncated)?;
+    let total = super::validate::total_size(blob)?;
     let mut builder = Builder {
         info: BootInfo {
             memory: RegionList::default(),
@@ -195,18 +195,17 @@ pub fn parse(blob: &[u8], blob_address: u64) -> Result<BootInfo, DtError> {
             bootargs: FixedStr::default(),
             stdout_path: FixedStr::default(),
             initrd: None,
-            dtb: Region { base: blob_address, size: fdt.total_size() as u64 },
+            dtb: Region { base: blob_address, size: total as u64 },
         },
         gic: None,
         gic_error: None,
         timer: None,
         saw_cpus_node: false,
     };
-    for reservation in fdt.memory_reservations() {
-        let base = reservation.address() as u64;
-        builder.info.reserved.push(Region { base, size: reservation.size() as u64 });
+    for (base, size) in tree.reservations() {
+        builder.info.reserved.push(Region { base, size });
     }
-    let root = fdt.find_node("/").ok_or(DtError::Malformed(0))?;
+    let root = tree.root().ok_or(DtError::Malformed(0))?;
     let root_props = Props::of(root);
     let root_bus = Bus {
         address_cells: cell_count(root_props.address_cells, 2, false)?,
@@ -221,7 +220,7 @@ pub fn parse(blob: &[u8], blob_address: u64) -> Result<BootInfo, DtError> {
 }
 
 impl Builder {
-    fn top_level(&mut self, node: FdtNode<'_, '_>, root: &Bus<'_, '_>) -> Result<(), DtError> {
+    fn top_level(&mut self, node: Node<'_>, root: &Bus<'_, '_>) -> Result<(), DtError> {
         let props = Props::of(node);
         let base_name = node.name.split('@').next().unwrap_or("");
         match base_name {
@@ -244,7 +243,7 @@ impl Builder {
     /// Any node below the root: interrupt controller, timer, and buses.
     fn device(
         &mut self,
-        node: FdtNode<'_, '_>,
+        node: Node<'_>,
         props: Props<'_>,
         bus: &Bus<'_, '_>,
         depth: usize,
@@ -310,7 +309,7 @@ impl Builder {
         Ok(())
     }
 
-    fn cpus(&mut self, node: FdtNode<'_, '_>, props: &Props<'_>) -> Result<(), DtError> {
+    fn cpus(&mut self, node: Node<'_>, props: &Props<'_>) -> Result<(), DtError> {
         self.saw_cpus_node = true;
         let address_cells = cell_count(props.address_cells, 2, false)?;
         for child in node.children() {
@@ -341,7 +340,7 @@ impl Builder {
         Ok(())
     }
 
-    fn chosen(&mut self, node: FdtNode<'_, '_>) -> Result<(), DtError> {
+    fn chosen(&mut self, node: Node<'_>) -> Result<(), DtError> {
         let (mut start, mut end) = (None, None);
         for prop in node.properties() {
             let text = || strings(Some(prop.value)).next().unwrap_or("");
@@ -363,7 +362,7 @@ impl Builder {
 
     fn reserved_memory(
         &mut self,
-        node: FdtNode<'_, '_>,
+        node: Node<'_>,
         props: &Props<'_>,
         root: &Bus<'_, '_>,
     ) -> Result<(), DtError> {

@@ -182,3 +182,21 @@ proptest! {
         let _ = parse(&blob, 0);
     }
 }
+
+/// libfdt replaces deleted properties and nodes with NOP tokens (QEMU's
+/// raspi4b does so to the Pi's own tree); they must be skipped.
+#[test]
+fn nop_tokens_are_skipped() {
+    let mut blob = SOC_RANGES.to_vec();
+    let value = b"arm,pl011\0";
+    let at = blob.windows(value.len()).position(|w| w == value).unwrap();
+    let header = at - 12;
+    assert_eq!(&blob[header..header + 4], &3u32.to_be_bytes(), "a property token precedes the value");
+    let end = (at + value.len() + 3) & !3;
+    for word in (header..end).step_by(4) {
+        blob[word..word + 4].copy_from_slice(&4u32.to_be_bytes());
+    }
+    let info = parse(&blob, 0).unwrap();
+    assert_eq!(info.gic.version(), 2);
+    assert_eq!(info.cpus_listed, 4);
+}
