@@ -34,7 +34,9 @@ pub struct Qemu {
 impl Qemu {
     /// Boots with `scripts/run --no-build ARGS`.
     pub fn boot(args: &[&str]) -> Qemu {
-        let image = root().join("out/qemu-virt/Image");
+        let board =
+            args.iter().position(|a| *a == "--board").and_then(|i| args.get(i + 1)).unwrap_or(&"qemu-virt");
+        let image = root().join("out").join(board).join("Image");
         assert!(image.exists(), "{} missing: run scripts/test (it builds the kernel first)", image.display());
         let mut child = Command::new(root().join("scripts/run"))
             .arg("--no-build")

@@ -128,6 +128,14 @@ fn build_shared<B: Board>(
         .unwrap_or_else(|| panic!("no RAM for boot data"));
     let partitions = memory::partition(&free, info.cpu_count, PER_CORE_RESERVED)
         .unwrap_or_else(|| panic!("too little RAM for {} cores", info.cpu_count));
+    let ram: u64 = info.memory.as_slice().iter().map(|r| r.size).sum();
+    let lowest = free.as_slice().first().map_or(0, |r| r.base);
+    log::info!(
+        "mem: {} MiB RAM, {} reserved regions, {} MiB per core, free from {lowest:#x}",
+        ram >> 20,
+        info.reserved.as_slice().len(),
+        partitions[0].size() >> 20
+    );
     let shared = phys_to_virt(region.base) as *mut BootShared;
     let board_slot = phys_to_virt(region.base + shared_size) as *mut B;
     // SAFETY: the carved region is mapped RAM owned by nobody else; zero is a
