@@ -54,6 +54,14 @@ ensure_dtc() {
     command -v dtc >/dev/null || apt_install device-tree-compiler || die "run: sudo apt-get install device-tree-compiler"
 }
 
+ensure_sdcard_tools() {
+    local missing=()
+    command -v sfdisk >/dev/null || missing+=(fdisk)
+    command -v mkfs.vfat >/dev/null || missing+=(dosfstools)
+    command -v mcopy >/dev/null || missing+=(mtools)
+    [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}" || die "run: sudo apt-get install ${missing[*]}"
+}
+
 # An objcopy that can write a flat binary: rustup's llvm-tools, else the system's.
 objcopy_tool() {
     local sysroot tool
