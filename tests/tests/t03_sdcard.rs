@@ -32,7 +32,9 @@ fn check_card(psci: bool) {
     let info = run("minfo", &["-i", &fat, "::"]);
     assert!(info.contains("FAT32"), "not FAT32: {info}");
     let files = run("mdir", &["-i", &fat, "-b", "::/"]);
-    for name in ["start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb", "config.txt", "cmdline.txt", "kernel8.img"] {
+    for name in
+        ["start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb", "config.txt", "cmdline.txt", "kernel8.img"]
+    {
         assert!(files.contains(name), "{name} missing: {files}");
     }
     assert_eq!(files.contains("bl31.bin"), psci, "{files}");
