@@ -6,7 +6,7 @@ mod secondary;
 mod start;
 
 pub use primary::primary;
-pub use secondary::secondary;
+pub use secondary::{run_mesh, secondary};
 
 use crate::arch::aarch64::mmu::PAGE_SIZE;
 

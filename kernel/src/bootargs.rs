@@ -5,6 +5,8 @@
 pub struct BootArgs<'a> {
     /// `poweroff`: power off after the boot self-check.
     pub poweroff: bool,
+    /// `bench`: run the benchmarks, print `BENCH` lines, power off.
+    pub bench: bool,
     /// `test=<name>`: run this on-target test, report, power off.
     pub test: Option<&'a str>,
     /// How many words were not understood (the Pi firmware adds its own).
@@ -17,6 +19,7 @@ pub fn parse<'a>(line: &'a str, mut on_unknown: impl FnMut(&'a str)) -> BootArgs
     for word in line.split_ascii_whitespace() {
         match word.split_once('=') {
             None if word == "poweroff" => args.poweroff = true,
+            None if word == "bench" => args.bench = true,
             Some(("test", name)) if !name.is_empty() => args.test = Some(name),
             _ => {
                 args.unknown += 1;
@@ -36,8 +39,9 @@ mod tests {
     #[test]
     fn words_are_recognised() {
         let mut ignored = Vec::new();
-        let args = parse("  poweroff test=urpc console=ttyS0 test= x", |w| ignored.push(w));
+        let args = parse("  poweroff test=urpc console=ttyS0 test= x bench", |w| ignored.push(w));
         assert!(args.poweroff);
+        assert!(args.bench);
         assert_eq!(args.test, Some("urpc"));
         assert_eq!(args.unknown, 3);
         assert_eq!(ignored, ["console=ttyS0", "test=", "x"]);

@@ -10,6 +10,8 @@ use core::sync::atomic::Ordering;
 pub const SGI_WAKE: u32 = 0;
 /// SGI of the boot self-check mesh.
 pub const SGI_MESH: u32 = 1;
+/// SGI of the `sgi_rt` benchmark (counted, nothing else).
+pub const SGI_BENCH: u32 = 2;
 
 /// One core's kernel state. Lives in that core's partition; written by the
 /// boot CPU before the core starts, then only by the core itself.
@@ -28,6 +30,8 @@ pub struct CpuDriver {
     pub wake_pending: Cell<bool>,
     /// Mesh senders seen.
     pub mesh_received: Cell<u64>,
+    /// `SGI_BENCH` interrupts taken.
+    pub bench_sgis: Cell<u64>,
 }
 
 impl CpuDriver {
@@ -93,6 +97,7 @@ pub fn handle_interrupt() {
                 let senders = me.mailbox().mesh_from.0.load(Ordering::Acquire);
                 me.mesh_received.set(me.mesh_received.get() | senders);
             }
+            SGI_BENCH => me.bench_sgis.set(me.bench_sgis.get() + 1),
             id if id == me.shared.info.timer.virtual_timer => {
                 me.ticks.set(me.ticks.get() + 1);
                 me.mailbox().owner.0.ticks.store(me.ticks.get(), Ordering::Relaxed);

@@ -12,9 +12,15 @@ pub mod selfcheck;
 #[cfg(target_os = "none")]
 pub mod arch;
 #[cfg(target_os = "none")]
+pub mod bench;
+#[cfg(target_os = "none")]
 pub mod board;
 #[cfg(target_os = "none")]
 pub mod boot;
+#[cfg(target_os = "none")]
+pub mod channels;
+#[cfg(target_os = "none")]
+pub mod command;
 #[cfg(target_os = "none")]
 pub mod console;
 #[cfg(target_os = "none")]

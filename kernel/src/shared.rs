@@ -20,19 +20,10 @@ pub mod state {
     pub const ONLINE: u32 = 1;
     /// Could not initialise (reported on the console).
     pub const FAILED: u32 = 2;
-    /// Finished the SGI mesh; `mesh_result` is valid.
-    pub const MESH_DONE: u32 = 3;
 }
 
-/// Commands from the boot CPU.
-pub mod command {
-    /// Nothing to do.
-    pub const NONE: u32 = 0;
-    /// Run the SGI mesh among `online` until `deadline`.
-    pub const MESH: u32 = 1;
-    /// Panic (`test=panic`): shows another core's panic line and power-off.
-    pub const PANIC: u32 = 2;
-}
+/// Words of result a core reports for a command.
+pub const RESULT_WORDS: usize = 6;
 
 /// What a core publishes about itself.
 #[derive(Default)]
@@ -41,21 +32,28 @@ pub struct OwnerLine {
     pub state: AtomicU32,
     /// How other cores address SGIs to it (`gic::SgiAddress`).
     pub sgi_address: AtomicU64,
-    /// Senders seen during the mesh.
-    pub mesh_result: AtomicU64,
     /// Timer ticks taken.
     pub ticks: AtomicU64,
+    /// The sequence number of the last command completed (release, after
+    /// `result`).
+    pub done: AtomicU64,
+    /// The last command's result.
+    pub result: [AtomicU64; RESULT_WORDS],
 }
 
-/// What the boot CPU asks of a core.
+/// What the boot CPU asks of a core (see `command`).
 #[derive(Default)]
 pub struct CommandLine {
-    /// One of `command::*`, written last (release).
-    pub command: AtomicU32,
+    /// Bumped for each new command, written last (release).
+    pub sequence: AtomicU64,
+    /// Which command (`command::Kind`).
+    pub kind: AtomicU32,
     /// Cores taking part (bit i = core i).
     pub online: AtomicU64,
-    /// Counter value after which the core stops waiting.
+    /// Counter value by which the command should be over.
     pub deadline: AtomicU64,
+    /// A command-specific argument.
+    pub argument: AtomicU64,
 }
 
 /// One core's boot mailbox: three lines, each with a single writer (the
@@ -86,6 +84,10 @@ pub struct BootShared {
     pub image_physical: u64,
     /// Index of the boot CPU.
     pub boot_index: usize,
+    /// URPC channels between every pair of cores.
+    pub channels: crate::channels::Channels,
+    /// Two cache lines for the bare ping-pong benchmark (one writer each).
+    pub bench_lines: [CacheLine<AtomicU64>; 2],
     /// One mailbox per core, indexed by core number.
     pub mailboxes: [Mailbox; MAX_CPUS],
 }

@@ -75,12 +75,19 @@ impl Slot {
 
     /// Writes the payload (not yet visible as a message: see `Sender`).
     pub(crate) fn write_payload(&self, message: &Message) {
-        for (word, value) in self.payload.iter().zip(message.words) {
-            // Relaxed: the header's Release store, made after these, publishes
-            // them; the sender's Acquire load of the credit made sure the
-            // receiver's copy of the slot's previous contents is done.
-            word.store(value, Relaxed);
-        }
+        let [p0, p1, p2, p3, p4, p5, p6] = &self.payload;
+        let [w0, w1, w2, w3, w4, w5, w6] = message.words;
+        // Relaxed: the header's Release store, made after these, publishes
+        // them; the sender's Acquire load of the credit made sure the
+        // receiver's copy of the slot's previous contents is done. (Spelled
+        // out word by word: a loop over a copied array costs a `memcpy`.)
+        p0.store(w0, Relaxed);
+        p1.store(w1, Relaxed);
+        p2.store(w2, Relaxed);
+        p3.store(w3, Relaxed);
+        p4.store(w4, Relaxed);
+        p5.store(w5, Relaxed);
+        p6.store(w6, Relaxed);
     }
 
     /// Copies the payload out.
@@ -89,7 +96,16 @@ impl Slot {
         // stores that preceded its Release store visible; the receiver's
         // later Release store of the credit keeps these loads before the
         // sender's next writes to the slot.
-        Message::new(core::array::from_fn(|i| self.payload[i].load(Relaxed)))
+        let [p0, p1, p2, p3, p4, p5, p6] = &self.payload;
+        Message::new([
+            p0.load(Relaxed),
+            p1.load(Relaxed),
+            p2.load(Relaxed),
+            p3.load(Relaxed),
+            p4.load(Relaxed),
+            p5.load(Relaxed),
+            p6.load(Relaxed),
+        ])
     }
 
     /// Zeroes the whole slot (initialisation only).

@@ -12,8 +12,10 @@ use crate::arch::aarch64::handoff::BOOT_HANDOFF;
 use crate::arch::aarch64::mmu::{Attributes, Mapper, PAGE_SIZE};
 use crate::board::{Board, BoardSetup};
 use crate::bootinfo::{self, BootInfo, DtError, GicInfo, Region};
-use crate::cpu_driver::{self, CpuDriver, SGI_WAKE};
-use crate::shared::{command, state, BootShared};
+use crate::channels::Channels;
+use crate::command::{broadcast, deadline_in, Command, Kind};
+use crate::cpu_driver::{self, CpuDriver};
+use crate::shared::{state, BootShared};
 use crate::{bootargs, console, memory, ontarget, selfcheck};
 use core::cell::Cell;
 use core::sync::atomic::Ordering;
@@ -126,6 +128,8 @@ fn build_shared<B: Board>(
     let shared_size = core::mem::size_of::<BootShared>().next_multiple_of(64) as u64;
     let region = memory::carve(&mut free, shared_size + core::mem::size_of::<B>() as u64)
         .unwrap_or_else(|| panic!("no RAM for boot data"));
+    let channel_area = memory::carve(&mut free, Channels::size(info.cpu_count) as u64)
+        .unwrap_or_else(|| panic!("no RAM for the URPC channels"));
     let partitions = memory::partition(&free, info.cpu_count, PER_CORE_RESERVED)
         .unwrap_or_else(|| panic!("too little RAM for {} cores", info.cpu_count));
     let ram: u64 = info.memory.as_slice().iter().map(|r| r.size).sum();
@@ -151,6 +155,8 @@ fn build_shared<B: Board>(
         core::ptr::addr_of_mut!((*shared).partitions).write(partitions);
         core::ptr::addr_of_mut!((*shared).boot_index).write(boot_index);
         core::ptr::addr_of_mut!((*shared).image_physical).write(image_physical);
+        let channels = Channels::init(phys_to_virt(channel_area.base), info.cpu_count);
+        core::ptr::addr_of_mut!((*shared).channels).write(channels);
         &*shared
     }
 }
@@ -167,6 +173,7 @@ fn place_drivers(shared: &'static BootShared) -> &'static CpuDriver {
             ticks: Cell::new(0),
             wake_pending: Cell::new(false),
             mesh_received: Cell::new(0),
+            bench_sgis: Cell::new(0),
         };
         // SAFETY: the partition's first DRIVER_AREA bytes are mapped RAM that
         // belongs to this core and are not used by anything yet.
@@ -208,10 +215,14 @@ extern "C" fn continue_primary(driver: usize) -> ! {
         shared.info.gic.version(),
         report.methods.name()
     );
-    let mesh_ok = run_mesh_check(me, online);
+    let mesh = run_mesh_check(me, online);
     if let Some(test) = args.test {
-        let (passed, failed) = ontarget::run(test, me, online, mesh_ok);
+        let (passed, failed) = ontarget::run(test, me, online, mesh);
         log::info!("test {test}: {passed} passed, {failed} failed");
+        crate::power::power_off_current();
+    }
+    if args.bench {
+        crate::bench::run_all(me, online);
         crate::power::power_off_current();
     }
     if args.poweroff {
@@ -286,34 +297,15 @@ fn wait_for_check_in(me: &CpuDriver, report: &StartReport) -> u64 {
 }
 
 /// Every online core sends an SGI to every other; prints the `sgi:` line.
-fn run_mesh_check(me: &CpuDriver, online: u64) -> bool {
-    let shared = me.shared;
-    let second = cpu::counter_frequency();
-    let deadline = cpu::counter() + second;
-    for j in (0..shared.info.cpu_count).filter(|&j| j != me.index && online & (1 << j) != 0) {
-        let line = &shared.mailboxes[j].command.0;
-        line.online.store(online, Ordering::Relaxed);
-        line.deadline.store(deadline, Ordering::Relaxed);
-        line.command.store(command::MESH, Ordering::Release);
-        me.send_sgi(SGI_WAKE, j);
-    }
-    super::secondary::run_mesh(me, online, deadline);
-    let all_done = || {
-        (0..shared.info.cpu_count)
-            .filter(|&j| online & (1 << j) != 0)
-            .all(|j| shared.mailboxes[j].owner.0.state.load(Ordering::Acquire) == state::MESH_DONE)
-    };
-    me.wait_until(deadline + second / 10, all_done);
-    let mut received = [0u64; bootinfo::MAX_CPUS];
-    for (j, slot) in received.iter_mut().enumerate().take(shared.info.cpu_count) {
-        let mailbox = &shared.mailboxes[j].owner.0;
-        if mailbox.state.load(Ordering::Acquire) == state::MESH_DONE {
-            *slot = mailbox.mesh_result.load(Ordering::Acquire);
-        }
-    }
+fn run_mesh_check(me: &CpuDriver, online: u64) -> ontarget::MeshOutcome {
+    let command = Command { kind: Kind::Mesh, online, deadline: deadline_in(1), argument: 0 };
+    let results = broadcast(me, &command, cpu::counter_frequency() / 10);
+    let received: [u64; bootinfo::MAX_CPUS] = core::array::from_fn(|j| results[j].map_or(0, |r| r[0]));
     let report = selfcheck::MeshReport { online, received: &received };
     log::info!("{report}");
-    report.ok()
+    let all_reported =
+        (0..bootinfo::MAX_CPUS).filter(|&j| online & (1 << j) != 0).all(|j| results[j].is_some());
+    ontarget::MeshOutcome { ok: report.ok(), all_reported }
 }
 
 const _: () = assert!(STACK_SIZE.is_multiple_of(PAGE_SIZE) && DRIVER_AREA.is_multiple_of(PAGE_SIZE));

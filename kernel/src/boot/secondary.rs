@@ -3,8 +3,9 @@
 
 use crate::arch::aarch64::gic::{Gic, GicError};
 use crate::arch::aarch64::{cpu, timer};
-use crate::cpu_driver::{self, CpuDriver, SGI_MESH, SGI_WAKE};
-use crate::shared::{command, state};
+use crate::command::Command;
+use crate::cpu_driver::{self, CpuDriver, SGI_BENCH, SGI_MESH, SGI_WAKE};
+use crate::shared::{state, RESULT_WORDS};
 use core::fmt;
 use core::sync::atomic::Ordering;
 
@@ -30,7 +31,7 @@ impl fmt::Display for LocalInitError {
 /// and marks it online.
 pub fn init_local(me: &CpuDriver) -> Result<(), LocalInitError> {
     let mailbox = &me.mailbox().owner.0;
-    let private = [SGI_WAKE, SGI_MESH, me.shared.info.timer.virtual_timer];
+    let private = [SGI_WAKE, SGI_MESH, SGI_BENCH, me.shared.info.timer.virtual_timer];
     let (_, address) = Gic::init_cpu(me.shared.gic, me.mpidr, &private).map_err(|e| {
         mailbox.state.store(state::FAILED, Ordering::Release);
         LocalInitError::Gic(e)
@@ -62,34 +63,21 @@ pub fn secondary(driver: usize) -> ! {
         crate::power::halt();
     }
     me.send_sgi(SGI_WAKE, boot);
-    let line = &me.mailbox().command.0;
-    let mut mesh_done = false;
-    loop {
-        let pending = |c: u32| (c == command::MESH && !mesh_done) || c == command::PANIC;
-        me.wait_until(u64::MAX, || pending(line.command.load(Ordering::Acquire)));
-        if line.command.load(Ordering::Acquire) == command::PANIC {
-            panic!("panic requested by test=panic");
-        }
-        let online = line.online.load(Ordering::Relaxed);
-        let deadline = line.deadline.load(Ordering::Relaxed);
-        run_mesh(me, online, deadline);
-        mesh_done = true;
-        me.send_sgi(SGI_WAKE, boot);
-    }
+    crate::command::serve(me)
 }
 
 /// This core's part of the all-to-all SGI mesh: mark itself in each other
-/// online core's mailbox, raise the SGI, wait (until `deadline`) to hear from
-/// every other core, publish what it heard.
-pub fn run_mesh(me: &CpuDriver, online: u64, deadline: u64) {
+/// online core's mailbox, raise the SGI, wait (until the deadline) to hear
+/// from every other core; the result is the set of senders heard.
+pub fn run_mesh(me: &CpuDriver, command: &Command) -> [u64; RESULT_WORDS] {
     let shared = me.shared;
-    let others = online & !(1 << me.index);
+    let others = command.online & !(1 << me.index);
     for j in (0..shared.info.cpu_count).filter(|&j| others & (1 << j) != 0) {
         shared.mailboxes[j].mesh_from.0.fetch_or(1 << me.index, Ordering::Release);
         me.send_sgi(SGI_MESH, j);
     }
-    me.wait_until(deadline, || me.mesh_received.get() & others == others);
-    let mailbox = &me.mailbox().owner.0;
-    mailbox.mesh_result.store(me.mesh_received.get() & others, Ordering::Relaxed);
-    mailbox.state.store(state::MESH_DONE, Ordering::Release);
+    me.wait_until(command.deadline, || me.mesh_received.get() & others == others);
+    let mut result = [0; RESULT_WORDS];
+    result[0] = me.mesh_received.get() & others;
+    result
 }

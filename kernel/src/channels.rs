@@ -1,0 +1,113 @@
+//! URPC channels between every pair of cores and one doorbell per core, set
+//! up by the boot CPU in RAM it carves before partitioning. Until monitors
+//! own them, CPU drivers use them directly (`test=urpc`, `scripts/bench`).
+
+use crate::arch::aarch64::{cpu, timer};
+use crate::cpu_driver::{CpuDriver, SGI_WAKE};
+use urpc::{Channel, Doorbell, Receiver, Sender, Side};
+
+/// Message slots per ring (64 cache lines, 4 KiB).
+pub const RING_SLOTS: usize = 64;
+/// A channel between two cores.
+pub type CoreChannel = Channel<RING_SLOTS>;
+
+/// Where the channels live: `cores` doorbells, then one channel per
+/// unordered pair `(i, j)`, `i < j`, in order; core `i` is side A.
+#[derive(Clone, Copy, Debug)]
+pub struct Channels {
+    base: usize,
+    cores: usize,
+}
+
+fn pairs(cores: usize) -> usize {
+    cores * cores.saturating_sub(1) / 2
+}
+
+impl Channels {
+    /// Bytes needed for `cores` cores.
+    pub fn size(cores: usize) -> usize {
+        cores * core::mem::size_of::<Doorbell>() + pairs(cores) * core::mem::size_of::<CoreChannel>()
+    }
+
+    /// Initialises the area at `base` (mapped Normal write-back, inner
+    /// shareable) for `cores` cores.
+    ///
+    /// # Safety
+    /// `base..base + size(cores)` must be mapped RAM, 64-byte aligned, used
+    /// for nothing else, for the kernel's lifetime.
+    pub unsafe fn init(base: usize, cores: usize) -> Self {
+        // SAFETY: the caller gives the area to us; zero is a valid value of
+        // every atomic in it, and `init` then sets the empty state.
+        unsafe { core::ptr::write_bytes(base as *mut u8, 0, Self::size(cores)) };
+        let channels = Channels { base, cores };
+        (0..cores).for_each(|core| channels.doorbell(core).init());
+        (0..pairs(cores)).for_each(|pair| channels.channel_at(pair).init());
+        channels
+    }
+
+    /// Core `core`'s doorbell.
+    pub fn doorbell(&self, core: usize) -> &'static Doorbell {
+        assert!(core < self.cores, "no doorbell for core {core}");
+        let address = self.base + core * core::mem::size_of::<Doorbell>();
+        // SAFETY: inside the area set up by `init`, aligned (the area and
+        // the type are 64-byte aligned), and never freed.
+        unsafe { &*(address as *const Doorbell) }
+    }
+
+    fn channel_at(&self, pair: usize) -> &'static CoreChannel {
+        let start = self.base + self.cores * core::mem::size_of::<Doorbell>();
+        let address = start + pair * core::mem::size_of::<CoreChannel>();
+        // SAFETY: as in `doorbell`; `pair` < pairs(cores) by construction.
+        unsafe { &*(address as *const CoreChannel) }
+    }
+
+    /// The channel between `a` and `b` and the side `a` is on.
+    fn channel(&self, a: usize, b: usize) -> (&'static CoreChannel, Side) {
+        assert!(a != b && a < self.cores && b < self.cores, "no channel {a}-{b}");
+        let (low, high) = (a.min(b), a.max(b));
+        let pair = low * self.cores - low * (low + 1) / 2 + (high - low - 1);
+        (self.channel_at(pair), if a == low { Side::A } else { Side::B })
+    }
+
+    /// The sending end from `from` to `to`. Only one may exist at a time.
+    pub fn sender(&self, from: usize, to: usize) -> Sender<'static, RING_SLOTS> {
+        let (channel, side) = self.channel(from, to);
+        channel.outgoing(side).sender()
+    }
+
+    /// The receiving end at `at` of messages from `from`. Only one at a time.
+    pub fn receiver(&self, at: usize, from: usize) -> Receiver<'static, RING_SLOTS> {
+        let (channel, side) = self.channel(at, from);
+        channel.incoming(side).receiver()
+    }
+
+    /// Resets every ring and doorbell to empty (before a new user starts
+    /// fresh endpoints; every core must be quiet).
+    pub fn reset(&self) {
+        (0..self.cores).for_each(|core| self.doorbell(core).init());
+        (0..pairs(self.cores)).for_each(|pair| self.channel_at(pair).init());
+    }
+}
+
+/// The CPU driver's wait hooks: `yield` between polls, `WFI` (bounded by one
+/// timer tick, so a peer that suppresses wake-ups cannot stall us for good)
+/// to block, a wake SGI to wake.
+pub struct CoreWaiter<'a> {
+    /// The running core.
+    pub me: &'a CpuDriver,
+}
+
+impl urpc::Waiter for CoreWaiter<'_> {
+    fn relax(&self) {
+        cpu::relax();
+    }
+
+    fn block(&self) {
+        let deadline = cpu::counter() + cpu::counter_frequency() / timer::TICK_HZ;
+        self.me.wait_until(deadline, || self.me.wake_pending.replace(false));
+    }
+
+    fn wake(&self, core: usize) {
+        self.me.send_sgi(SGI_WAKE, core);
+    }
+}
