@@ -125,6 +125,6 @@ fn panic_on_a_secondary_names_it_and_powers_off() {
     let console = qemu.finish();
     let panic = contract_lines(&console).into_iter().find(|l| l.starts_with("PANIC ")).map(str::to_string);
     let panic = panic.unwrap_or_else(|| panic!("no PANIC line: {console}"));
-    assert!(panic.starts_with("PANIC core=3 kernel/src/boot/secondary.rs:"), "{panic}");
+    assert!(panic.starts_with("PANIC core=3 kernel/src/command.rs:"), "{panic}");
     assert!(panic.ends_with(": panic requested by test=panic"), "{panic}");
 }
