@@ -25,6 +25,10 @@ pub struct Capability {
     pub badge: u64,
     /// Generation of the object incarnation (see [`crate::database`]).
     pub generation: u32,
+    /// Kept by the kernel: where this capability's object is mapped (the
+    /// physical address of the translation-table entry), 0 when it is not.
+    /// One mapping per capability; copies start unmapped.
+    pub mapping: u64,
 }
 
 /// The identity of one object incarnation, to check a stored reference

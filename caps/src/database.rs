@@ -101,6 +101,7 @@ impl CapDatabase {
             size,
             badge: 0,
             generation: self.peek_generation(),
+            mapping: 0,
         };
         self.list.push_root(store, dest, cap)?;
         self.take_generation();
@@ -175,6 +176,16 @@ impl CapDatabase {
             let addr = dest.checked(index)?.addr()?;
             self.list.insert_child(store, source, addr, cap)?;
         }
+        Ok(())
+    }
+
+    /// Records where the capability at `addr` is mapped (0: unmapped).
+    ///
+    /// Errors: [`CapError::SlotEmpty`], [`CapError::BadSlotAddress`].
+    pub fn set_mapping<S: SlotStore>(store: &mut S, addr: SlotAddr, mapping: u64) -> Result<(), CapError> {
+        let slot = slot_mut(store, addr)?;
+        let cap = slot.cap.as_mut().ok_or(CapError::SlotEmpty)?;
+        cap.mapping = mapping;
         Ok(())
     }
 
@@ -269,6 +280,7 @@ impl CapDatabase {
             Some(parent) => !cap_at(store, parent)?.same_object(&cap),
             None => true,
         };
+        store.cap_removed(&cap);
         self.list.remove(store, addr)?;
         if last {
             if cap.kind == CapType::CNode {
@@ -330,7 +342,9 @@ impl CapDatabase {
             let first = u64::from(cap.generation) << 32;
             for slot_index in 0..1u64 << radix {
                 let addr = SlotLocation::in_cnode(&cap, slot_index)?.addr()?;
-                *slot_mut(store, addr)? = Slot::empty(first);
+                if !store.init_slot(addr, Slot::empty(first)) {
+                    return Err(CapError::BadSlotAddress);
+                }
             }
         }
         Ok(cap)
@@ -355,6 +369,7 @@ fn handle_of<S: SlotStore>(store: &S, addr: SlotAddr) -> Result<CapHandle, CapEr
 fn derive(original: &Capability, rights: Rights, badge: u64) -> Result<Capability, CapError> {
     let mut derived = *original;
     derived.rights = original.rights.reduce(rights);
+    derived.mapping = 0;
     if badge != 0 {
         if !matches!(original.kind, CapType::Endpoint | CapType::Notify) {
             return Err(CapError::WrongType);
@@ -381,5 +396,6 @@ fn object_cap(
         size: plan.object_size,
         badge: 0,
         generation,
+        mapping: 0,
     }
 }

@@ -81,6 +81,22 @@ pub trait SlotStore {
     /// The slot at `addr`, mutably, or `None` if no slot lives there.
     fn slot_mut(&mut self, addr: SlotAddr) -> Option<&mut Slot>;
 
+    /// Writes `slot` at `addr` without reading what was there (memory a new
+    /// CNode takes over may hold anything); `false` if no slot lives there.
+    fn init_slot(&mut self, addr: SlotAddr, slot: Slot) -> bool {
+        match self.slot_mut(addr) {
+            Some(place) => {
+                *place = slot;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Called for every capability removed (deleted or revoked), before its
+    /// slot is emptied: the kernel undoes its mapping here.
+    fn cap_removed(&mut self, _cap: &Capability) {}
+
     /// Called once when the last capability to an object disappears, after
     /// the library has finished with it (for a CNode: after emptying it).
     /// The kernel tears down the object here (unmaps, stops a dispatcher).

@@ -137,6 +137,7 @@ impl Model {
                 size,
                 badge: 0,
                 generation: 0,
+                mapping: 0,
             };
             let clash = self.nodes.keys().any(|slot| (cap.base..cap.end()).contains(slot));
             assert!(cap.kind != CapType::CNode || !clash, "new CNode over live slots");

@@ -223,3 +223,49 @@ fn unknown_slot_addresses_are_reported() {
     assert_eq!(fixture.db.delete(store, nowhere), Err(CapError::BadSlotAddress));
     assert_eq!(store.slot(nowhere), None::<&Slot>);
 }
+
+/// The kernel's mapping record: kept on the capability, cleared on copies,
+/// and the store hears of every removal.
+#[test]
+fn mapping_is_per_capability_and_removal_is_reported() {
+    use crate::{CapDatabase, CapType, SlotAddr};
+    let mut store = RecordingStore { inner: crate::ArraySlotStore::<8>::new(0x1000), removed: 0 };
+    let mut db = CapDatabase::new();
+    let first = SlotAddr::new(0x1000).unwrap();
+    db.insert_root(&mut store, first, CapType::Frame, 0x10_0000, 0x1000).unwrap();
+    CapDatabase::set_mapping(&mut store, first, 0xabc0).unwrap();
+    let root = store.inner.slot(first).unwrap().capability().unwrap();
+    assert_eq!(root.mapping, 0xabc0);
+    let cnode = crate::Capability {
+        kind: CapType::CNode,
+        rights: crate::Rights::ALL,
+        base: 0x1000,
+        size: 8 * crate::SLOT_BYTES,
+        badge: 0,
+        generation: 1,
+        mapping: 0,
+    };
+    let dest = crate::SlotLocation::in_cnode(&cnode, 1).unwrap();
+    let copy = db.copy(&mut store, first, &dest).unwrap();
+    assert_eq!(copy.mapping, 0);
+    db.revoke(&mut store, first).unwrap();
+    db.delete(&mut store, first).unwrap();
+    assert_eq!(store.removed, 2);
+}
+
+struct RecordingStore {
+    inner: crate::ArraySlotStore<8>,
+    removed: usize,
+}
+
+impl crate::SlotStore for RecordingStore {
+    fn slot(&self, addr: crate::SlotAddr) -> Option<&crate::Slot> {
+        self.inner.slot(addr)
+    }
+    fn slot_mut(&mut self, addr: crate::SlotAddr) -> Option<&mut crate::Slot> {
+        self.inner.slot_mut(addr)
+    }
+    fn cap_removed(&mut self, _cap: &crate::Capability) {
+        self.removed += 1;
+    }
+}
