@@ -86,6 +86,13 @@ build_image() {
     cp "$elf" "$OUT/$board/kernel.elf"
 }
 
+# build_initrd: the EL0 programs packed as the boot modules, out/initrd.cpio.
+build_initrd() {
+    command -v cpio >/dev/null || apt_install cpio || die "run: sudo apt-get install cpio"
+    "$ROOT/scripts/build-userland" || die "user programs failed to build"
+    [ -f "$OUT/initrd.cpio" ] || die "scripts/build-userland made no $OUT/initrd.cpio"
+}
+
 # --- Raspberry Pi 4 files (DTB, TF-A, firmware) from Debian's arm64 packages ---
 CACHE="${MK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mk}"
 RPI4_DIR="$CACHE/rpi4"
@@ -139,12 +146,17 @@ APT
     done
 }
 
-# rpi4_dtb OUT BOOTARGS MEMORY: the Pi 4 tree with bootargs, and /memory
-# filled in as the firmware would (QEMU fills it only when it loads the kernel).
+# rpi4_dtb OUT BOOTARGS [MEMORY [INITRD_START INITRD_END]]: the Pi 4 tree
+# with bootargs, and /memory and the initrd filled in as the firmware would
+# (QEMU fills them only when it loads the kernel itself).
 rpi4_dtb() {
     cp "$RPI4_DIR/bcm2711-rpi-4-b.dtb" "$1"
     fdtput -t s "$1" /chosen bootargs "$2"
     [ -z "${3:-}" ] || fdtput -t x "$1" /memory@0 reg 0 0 "$3"
+    if [ -n "${4:-}" ]; then
+        fdtput -t x "$1" /chosen linux,initrd-start "$4"
+        fdtput -t x "$1" /chosen linux,initrd-end "$5"
+    fi
 }
 
 # rpi4_bl31 OUT: TF-A's bl31 with the armstub parameters the Pi firmware would

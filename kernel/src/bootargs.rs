@@ -9,6 +9,8 @@ pub struct BootArgs<'a> {
     pub bench: bool,
     /// `test=<name>`: run this on-target test, report, power off.
     pub test: Option<&'a str>,
+    /// `init=<program>`: the boot CPU's first program (default `monitor`).
+    pub init: Option<&'a str>,
     /// How many words were not understood (the Pi firmware adds its own).
     pub unknown: usize,
 }
@@ -21,6 +23,7 @@ pub fn parse<'a>(line: &'a str, mut on_unknown: impl FnMut(&'a str)) -> BootArgs
             None if word == "poweroff" => args.poweroff = true,
             None if word == "bench" => args.bench = true,
             Some(("test", name)) if !name.is_empty() => args.test = Some(name),
+            Some(("init", name)) if !name.is_empty() => args.init = Some(name),
             _ => {
                 args.unknown += 1;
                 on_unknown(word);
@@ -39,7 +42,8 @@ mod tests {
     #[test]
     fn words_are_recognised() {
         let mut ignored = Vec::new();
-        let args = parse("  poweroff test=urpc console=ttyS0 test= x bench", |w| ignored.push(w));
+        let args = parse("  poweroff test=urpc console=ttyS0 test= x bench init=hello", |w| ignored.push(w));
+        assert_eq!(args.init, Some("hello"));
         assert!(args.poweroff);
         assert!(args.bench);
         assert_eq!(args.test, Some("urpc"));

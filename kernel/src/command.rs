@@ -19,11 +19,15 @@ pub enum Kind {
     UrpcExchange = 3,
     /// A two-core benchmark (`bench::Benchmark` in the argument).
     Bench = 4,
+    /// Start this core's monitor at EL0 (does not report back).
+    StartUser = 5,
 }
 
 impl Kind {
     fn from_u32(value: u32) -> Option<Kind> {
-        [Kind::Mesh, Kind::Panic, Kind::UrpcExchange, Kind::Bench].into_iter().find(|k| *k as u32 == value)
+        [Kind::Mesh, Kind::Panic, Kind::UrpcExchange, Kind::Bench, Kind::StartUser]
+            .into_iter()
+            .find(|k| *k as u32 == value)
     }
 }
 
@@ -50,6 +54,12 @@ pub fn execute(me: &CpuDriver, command: &Command) -> [u64; RESULT_WORDS] {
         Kind::Panic => panic!("panic requested by test=panic"),
         Kind::UrpcExchange => crate::ontarget::urpc::exchange(me, command),
         Kind::Bench => crate::bench::run(me, command),
+        Kind::StartUser => {
+            // Reports back as soon as the monitor is about to run.
+            let error = crate::user::start(me, "monitor", || report(me, [1, 0, 0, 0, 0, 0]));
+            log::error!("user: core {} cannot start monitor: {error:?}", me.index);
+            [0; RESULT_WORDS]
+        }
     }
 }
 
@@ -57,8 +67,7 @@ pub fn execute(me: &CpuDriver, command: &Command) -> [u64; RESULT_WORDS] {
 pub fn serve(me: &CpuDriver) -> ! {
     let line = &me.mailbox().command.0;
     let owner = &me.mailbox().owner.0;
-    let boot = me.shared.boot_index;
-    let mut seen = 0;
+    let mut seen = owner.done.load(Ordering::Acquire);
     loop {
         me.wait_until(u64::MAX, || line.sequence.load(Ordering::Acquire) != seen);
         seen = line.sequence.load(Ordering::Acquire);
@@ -73,11 +82,29 @@ pub fn serve(me: &CpuDriver) -> ! {
             argument: line.argument.load(Ordering::Relaxed),
         };
         let result = execute(me, &command);
-        for (word, value) in owner.result.iter().zip(result) {
-            word.store(value, Ordering::Relaxed);
-        }
-        owner.done.store(seen, Ordering::Release);
-        me.send_sgi(SGI_WAKE, boot);
+        report(me, result);
+    }
+}
+
+/// Publishes the result of the command this core is running and tells the
+/// boot CPU.
+fn report(me: &CpuDriver, result: [u64; RESULT_WORDS]) {
+    let owner = &me.mailbox().owner.0;
+    for (word, value) in owner.result.iter().zip(result) {
+        word.store(value, Ordering::Relaxed);
+    }
+    let sequence = me.mailbox().command.0.sequence.load(Ordering::Acquire);
+    owner.done.store(sequence, Ordering::Release);
+    me.send_sgi(SGI_WAKE, me.shared.boot_index);
+}
+
+/// Idles for good: the boot CPU sleeps, the others serve commands.
+pub fn idle(me: &CpuDriver) -> ! {
+    if me.index != me.shared.boot_index {
+        serve(me);
+    }
+    loop {
+        me.wait_until(u64::MAX, || false);
     }
 }
 

@@ -3,7 +3,8 @@
 
 use crate::arch::aarch64::{cpu, gic::Gic, timer};
 use crate::shared::{BootShared, Mailbox};
-use core::cell::Cell;
+use crate::user::UserCore;
+use core::cell::{Cell, RefCell};
 use core::sync::atomic::Ordering;
 
 /// SGI that asks a core to look at its mailbox.
@@ -32,12 +33,23 @@ pub struct CpuDriver {
     pub mesh_received: Cell<u64>,
     /// `SGI_BENCH` interrupts taken.
     pub bench_sgis: Cell<u64>,
+    /// User space on this core.
+    pub user: RefCell<UserCore>,
 }
 
 impl CpuDriver {
     /// This core's mailbox.
     pub fn mailbox(&self) -> &'static Mailbox {
         &self.shared.mailboxes[self.index]
+    }
+
+    /// How many cores are online (checked in).
+    pub fn online_cores(&self) -> u64 {
+        let mailboxes = &self.shared.mailboxes[..self.shared.info.cpu_count];
+        mailboxes
+            .iter()
+            .filter(|m| m.owner.0.state.load(Ordering::Acquire) == crate::shared::state::ONLINE)
+            .count() as u64
     }
 
     /// Sends an SGI to core `target` (its address from its mailbox).

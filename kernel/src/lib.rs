@@ -33,6 +33,8 @@ pub mod panic;
 pub mod power;
 #[cfg(target_os = "none")]
 pub mod shared;
+#[cfg(target_os = "none")]
+pub mod user;
 
 /// Defines a board binary's entry points and panic handler.
 #[cfg(target_os = "none")]

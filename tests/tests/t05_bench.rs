@@ -15,6 +15,8 @@ fn bench_prints_one_line_per_result() {
         ("urpc_rt_sgi", "insn"),
         ("urpc_tput", "insn/msg"),
         ("sgi_rt", "insn"),
+        ("null_syscall", "insn"),
+        ("cap_invoke_null", "insn"),
         ("urpc_rt_poll_over_line_rt_raw", "ratio"),
         ("urpc_rt_sgi_over_sgi_rt", "ratio"),
     ];

@@ -1,2 +1,21 @@
-//! The user-space library for EL0 programs (issue 5 onwards).
-#![no_std]
+//! The user-space library for EL0 programs: system calls, capabilities, heap.
+//!
+//! Programs are `#![no_std]` binaries built for `aarch64-unknown-none` and
+//! linked with `linker/user.ld`; they name their `main` with [`entry!`]. On the
+//! host the library compiles (its pure parts are unit-tested) but every system
+//! call panics.
+#![cfg_attr(not(test), no_std)]
+
+pub mod allocator;
+pub mod cap;
+pub mod console;
+pub mod cptr;
+pub mod error;
+pub mod heap;
+pub mod method;
+pub mod object;
+pub mod rights;
+pub mod runtime;
+pub mod syscall;
+
+pub use error::{Error, Result};

@@ -16,8 +16,10 @@ use crate::channels::Channels;
 use crate::command::{broadcast, deadline_in, Command, Kind};
 use crate::cpu_driver::{self, CpuDriver};
 use crate::shared::{state, BootShared};
+use crate::user::store::KernelSlots;
+use crate::user::UserCore;
 use crate::{bootargs, console, memory, ontarget, selfcheck};
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 use core::sync::atomic::Ordering;
 
 extern "C" {
@@ -174,6 +176,11 @@ fn place_drivers(shared: &'static BootShared) -> &'static CpuDriver {
             wake_pending: Cell::new(false),
             mesh_received: Cell::new(0),
             bench_sgis: Cell::new(0),
+            user: RefCell::new(UserCore {
+                database: caps::CapDatabase::new(),
+                slots: KernelSlots::new(shared.partitions[index]),
+                current: 0,
+            }),
         };
         // SAFETY: the partition's first DRIVER_AREA bytes are mapped RAM that
         // belongs to this core and are not used by anything yet.
@@ -216,7 +223,10 @@ extern "C" fn continue_primary(driver: usize) -> ! {
         report.methods.name()
     );
     let mesh = run_mesh_check(me, online);
-    if let Some(test) = args.test {
+    let mut init = args.init.unwrap_or("monitor");
+    if args.test == Some("user") {
+        init = "usertest";
+    } else if let Some(test) = args.test {
         let (passed, failed) = ontarget::run(test, me, online, mesh);
         log::info!("test {test}: {passed} passed, {failed} failed");
         crate::power::power_off_current();
@@ -229,10 +239,17 @@ extern "C" fn continue_primary(driver: usize) -> ! {
         log::info!("poweroff");
         crate::power::power_off_current();
     }
-    log::info!("mk: idle (no user space yet)");
-    loop {
-        me.wait_until(u64::MAX, || false);
+    // Every other core starts its monitor before the boot CPU starts init.
+    let others = online & !(1 << me.index);
+    let command = Command { kind: Kind::StartUser, online: others, deadline: deadline_in(2), argument: 0 };
+    broadcast(me, &command, 0);
+    let error = crate::user::start(me, init, || {});
+    log::error!("user: cannot start {init}: {error:?}");
+    if args.test == Some("user") {
+        log::info!("test user: 0 passed, 1 failed");
+        crate::power::power_off_current();
     }
+    crate::command::idle(me)
 }
 
 fn parse_bootargs(shared: &'static BootShared) -> bootargs::BootArgs<'static> {

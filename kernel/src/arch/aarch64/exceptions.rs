@@ -7,6 +7,7 @@ core::arch::global_asm!(include_str!("vectors.S"), options(raw));
 
 /// Registers saved by `vectors.S` (layout fixed there).
 #[repr(C)]
+#[derive(Clone, Copy, Debug)]
 pub struct ExceptionFrame {
     /// x0..x30.
     pub registers: [u64; 31],
@@ -18,8 +19,23 @@ pub struct ExceptionFrame {
     pub esr: u64,
     /// `FAR_EL1`: the faulting address, for aborts.
     pub far: u64,
-    /// The stack pointer before the exception.
-    pub sp: u64,
+    /// `SP_EL0`: the user stack pointer (restored on return).
+    pub sp_el0: u64,
+}
+
+impl ExceptionFrame {
+    /// A frame that starts EL0 at `pc` with stack `sp` and the given
+    /// argument registers (interrupts unmasked, AArch64 EL0t).
+    pub fn user(pc: u64, sp: u64, arguments: &[u64]) -> Self {
+        let mut registers = [0; 31];
+        registers[..arguments.len()].copy_from_slice(arguments);
+        ExceptionFrame { registers, elr: pc, spsr: 0, esr: 0, far: 0, sp_el0: sp }
+    }
+}
+
+extern "C" {
+    /// Resumes `frame` at EL0 on an empty kernel stack (`vectors.S`).
+    pub fn mk_enter_user(frame: *const ExceptionFrame, kernel_stack_top: u64) -> !;
 }
 
 /// The vector table entries, in architectural order.
@@ -43,6 +59,8 @@ const ENTRY_NAMES: [&str; 16] = [
 ];
 
 const IRQ_CURRENT_EL: u64 = 5;
+const SYNC_LOWER_EL: u64 = 8;
+const IRQ_LOWER_EL: u64 = 9;
 
 /// The exception class of a syndrome, by name.
 pub fn exception_class(esr: u64) -> &'static str {
@@ -69,15 +87,16 @@ pub fn exception_class(esr: u64) -> &'static str {
 
 impl fmt::Display for ExceptionFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kernel_sp = self as *const ExceptionFrame as u64 + core::mem::size_of::<ExceptionFrame>() as u64;
         writeln!(
             f,
-            "esr={:#x} ({}) far={:#x} elr={:#x} spsr={:#x} sp={:#x}",
+            "esr={:#x} ({}) far={:#x} elr={:#x} spsr={:#x} sp={kernel_sp:#x} sp_el0={:#x}",
             self.esr,
             exception_class(self.esr),
             self.far,
             self.elr,
             self.spsr,
-            self.sp
+            self.sp_el0
         )?;
         for (i, pair) in self.registers.chunks(4).enumerate() {
             for (j, value) in pair.iter().enumerate() {
@@ -95,9 +114,11 @@ impl fmt::Display for ExceptionFrame {
 /// Called by `vectors.S` for every exception.
 #[no_mangle]
 extern "C" fn mk_exception(frame: &mut ExceptionFrame, kind: u64) {
-    if kind == IRQ_CURRENT_EL {
-        crate::cpu_driver::handle_interrupt();
-        return;
+    match kind {
+        IRQ_CURRENT_EL | IRQ_LOWER_EL => return crate::cpu_driver::handle_interrupt(),
+        SYNC_LOWER_EL => return crate::user::lower_sync(frame),
+        10..=15 => return crate::user::lower_fault(frame, ENTRY_NAMES[kind as usize]),
+        _ => {}
     }
     let name = ENTRY_NAMES.get(kind as usize).copied().unwrap_or("?");
     crate::console::print_block(format_args!("unexpected exception: {name}\n{frame}"));

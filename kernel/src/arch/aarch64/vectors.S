@@ -54,11 +54,15 @@ mk_exception_common:
     mrs     x2, esr_el1
     stp     x1, x2, [sp, #256]
     mrs     x1, far_el1
-    add     x2, sp, #FRAME_SIZE         // stack pointer before the exception
+    mrs     x2, sp_el0                  // the user stack pointer
     stp     x1, x2, [sp, #272]
     mov     x1, x0
     mov     x0, sp
     bl      mk_exception
+.global mk_exception_return
+mk_exception_return:                    // sp = the frame to resume
+    ldr     x1, [sp, #280]
+    msr     sp_el0, x1
     ldp     x30, x1, [sp, #240]
     msr     elr_el1, x1
     ldr     x1, [sp, #256]
@@ -79,4 +83,34 @@ mk_exception_common:
     ldp     x28, x29, [sp, #224]
     ldp     x0, x1, [sp, #0]
     add     sp, sp, #FRAME_SIZE
+    eret
+
+// mk_enter_user(frame, kernel_stack_top): resumes the context in `frame`
+// (at EL0) with SP_EL1 reset to the top of this core's kernel stack, so the
+// next exception from EL0 starts on an empty stack. Reads the frame through
+// x0 only, so the frame may lie anywhere, even in the stack being dropped.
+.global mk_enter_user
+mk_enter_user:
+    mov     sp, x1
+    ldr     x2, [x0, #280]
+    msr     sp_el0, x2
+    ldp     x30, x2, [x0, #240]
+    msr     elr_el1, x2
+    ldr     x2, [x0, #256]
+    msr     spsr_el1, x2
+    ldp     x2, x3, [x0, #16]
+    ldp     x4, x5, [x0, #32]
+    ldp     x6, x7, [x0, #48]
+    ldp     x8, x9, [x0, #64]
+    ldp     x10, x11, [x0, #80]
+    ldp     x12, x13, [x0, #96]
+    ldp     x14, x15, [x0, #112]
+    ldp     x16, x17, [x0, #128]
+    ldp     x18, x19, [x0, #144]
+    ldp     x20, x21, [x0, #160]
+    ldp     x22, x23, [x0, #176]
+    ldp     x24, x25, [x0, #192]
+    ldp     x26, x27, [x0, #208]
+    ldp     x28, x29, [x0, #224]
+    ldp     x0, x1, [x0, #0]
     eret

@@ -1,0 +1,50 @@
+//! System-call error codes (`docs/syscalls.md`): the `caps` crate's codes,
+//! then the kernel's own from 32.
+
+use caps::CapError;
+
+/// Why a system call failed; `code()` is what user space sees in x0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SysError {
+    /// A capability operation failed (codes 1–31).
+    Cap(CapError),
+    /// The capability has no such method.
+    InvalidMethod,
+    /// An argument is out of range.
+    InvalidArgument,
+    /// A buffer is not user memory mapped readable.
+    InvalidBuffer,
+    /// The capability, or the table entry, is already mapped.
+    AlreadyMapped,
+    /// Nothing is mapped there.
+    NotMapped,
+    /// The child does not fit a table of this level.
+    WrongLevel,
+    /// The dispatcher was not set up (or cannot run now).
+    NotSetUp,
+}
+
+impl SysError {
+    /// The code in x0.
+    pub fn code(self) -> u64 {
+        match self {
+            SysError::Cap(error) => u64::from(error.code()),
+            SysError::InvalidMethod => 32,
+            SysError::InvalidArgument => 33,
+            SysError::InvalidBuffer => 34,
+            SysError::AlreadyMapped => 35,
+            SysError::NotMapped => 36,
+            SysError::WrongLevel => 37,
+            SysError::NotSetUp => 38,
+        }
+    }
+}
+
+impl From<CapError> for SysError {
+    fn from(error: CapError) -> Self {
+        SysError::Cap(error)
+    }
+}
+
+/// A system call's outcome: up to three result words.
+pub type SysResult = Result<[u64; 3], SysError>;

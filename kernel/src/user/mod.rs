@@ -1,0 +1,30 @@
+//! User space on one core: the first program, system calls, faults.
+//!
+//! Everything here runs on the core that owns the objects: its capability
+//! database, its CNodes, VNodes and dispatchers all live in its own RAM
+//! partition, and only exception handlers (interrupts masked) touch them.
+
+pub mod dispatcher;
+pub mod error;
+mod invoke;
+pub mod load;
+mod start;
+pub mod store;
+mod syscall;
+pub mod vspace;
+
+pub use start::start;
+pub use syscall::{lower_fault, lower_sync};
+
+use caps::CapDatabase;
+use store::KernelSlots;
+
+/// One core's user-space state (inside its `CpuDriver`).
+pub struct UserCore {
+    /// The capability derivation database.
+    pub database: CapDatabase,
+    /// Where slots live.
+    pub slots: KernelSlots,
+    /// Physical address of the running dispatcher (0: none).
+    pub current: u64,
+}

@@ -1,0 +1,136 @@
+//! A core's first program: its initial objects and capabilities (layout in
+//! `docs/syscalls.md`), its address space from the boot modules, and the
+//! first entry to EL0.
+
+use super::dispatcher::{self, state};
+use super::load::{self, STACK_TOP};
+use super::store::KernelSlots;
+use super::{vspace, UserCore};
+use crate::arch::aarch64::exceptions::{mk_enter_user, ExceptionFrame};
+use crate::boot::{phys_to_virt, PER_CORE_RESERVED};
+use crate::cpu_driver::CpuDriver;
+use caps::{CapType, Slot, SlotAddr, SlotStore, SLOT_BYTES};
+
+/// Radix of the first program's root CNode (256 slots).
+const ROOT_RADIX: u64 = 8;
+/// Memory set aside for the loader: the program's pages, stack and tables.
+const LOADER_BYTES: u64 = 4 << 20;
+
+/// Slots of the initial CSpace.
+mod slot {
+    pub const CNODE: u64 = 1;
+    pub const VNODE: u64 = 2;
+    pub const DISPATCHER: u64 = 3;
+    pub const RAM: u64 = 4;
+    pub const KERNEL: u64 = 5;
+}
+
+/// Why the first program could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// Loading failed.
+    Load(load::LoadError),
+    /// The core's partition is too small.
+    NoMemory,
+    /// Setting up the capabilities failed.
+    Caps(caps::CapError),
+}
+
+impl From<caps::CapError> for StartError {
+    fn from(error: caps::CapError) -> Self {
+        StartError::Caps(error)
+    }
+}
+
+fn align_up(value: u64, align: u64) -> u64 {
+    value.div_ceil(align) * align
+}
+
+/// Starts `program` from the boot modules as this core's first dispatcher,
+/// calling `started` just before it first runs; returns only if it cannot
+/// be started.
+pub fn start(me: &CpuDriver, program: &str, started: impl FnOnce()) -> StartError {
+    let frame = match prepare(me, program) {
+        Ok(frame) => frame,
+        Err(error) => return error,
+    };
+    log::info!("user: core {} started {program}", me.index);
+    started();
+    let top = phys_to_virt(me.shared.partitions[me.index].pieces()[0].base + PER_CORE_RESERVED) as u64;
+    // SAFETY: the frame resumes the program just set up; the kernel stack is
+    // this core's own and nothing on it is needed any more.
+    unsafe { mk_enter_user(&frame, top) }
+}
+
+fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> {
+    // The largest piece of this core's RAM; the first begins with the
+    // core's driver and stack.
+    let pieces = me.shared.partitions[me.index].pieces();
+    let (first, piece) = pieces
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, p)| p.size)
+        .map(|(i, p)| (i == 0, *p))
+        .ok_or(StartError::NoMemory)?;
+    let start = if first { piece.base + PER_CORE_RESERVED } else { piece.base };
+    let cnode_bytes = (1 << ROOT_RADIX) * SLOT_BYTES;
+    let cnode = align_up(start, cnode_bytes);
+    let l0 = cnode + cnode_bytes;
+    let dispatcher_base = l0 + vspace::PAGE;
+    let loader = dispatcher_base + vspace::PAGE;
+    let ram = align_up(loader + LOADER_BYTES, 1 << 16);
+    if ram + (1 << 20) > piece.end() {
+        return Err(StartError::NoMemory);
+    }
+    // SAFETY: this core's RAM after its stack: unused until now.
+    unsafe { core::ptr::write_bytes(phys_to_virt(l0) as *mut u8, 0, (ram - l0) as usize) };
+
+    let mut user = me.user.borrow_mut();
+    let UserCore { database, slots, current } = &mut *user;
+    *slots = KernelSlots::new(me.shared.partitions[me.index]);
+    let slot_at =
+        |index: u64| SlotAddr::new(cnode + index * SLOT_BYTES).ok_or(caps::CapError::BadSlotAddress);
+    for index in 0..1 << ROOT_RADIX {
+        slots.init_slot(slot_at(index)?, Slot::EMPTY);
+    }
+    database.insert_root(slots, slot_at(slot::CNODE)?, CapType::CNode, cnode, cnode_bytes)?;
+    database.insert_root(slots, slot_at(slot::VNODE)?, CapType::VNodeL0, l0, vspace::PAGE)?;
+    database.insert_root(
+        slots,
+        slot_at(slot::DISPATCHER)?,
+        CapType::Dispatcher,
+        dispatcher_base,
+        vspace::PAGE,
+    )?;
+    database.insert_root(slots, slot_at(slot::RAM)?, CapType::Ram, ram, piece.end() - ram)?;
+    database.insert_root(slots, slot_at(slot::KERNEL)?, CapType::Kernel, 0, 0)?;
+
+    let mut next = loader;
+    let mut allocate = || {
+        let page = next;
+        next += vspace::PAGE;
+        (next <= loader + LOADER_BYTES).then_some(page)
+    };
+    let modules = load::modules(me.shared.info.initrd).map_err(StartError::Load)?;
+    let image = load::find(modules, program).map_err(StartError::Load)?;
+    let entry = load::load(image, l0, &mut allocate).map_err(StartError::Load)?;
+
+    // SAFETY: the dispatcher object was just zeroed and is this core's.
+    let object = unsafe { dispatcher::object(dispatcher_base) };
+    object
+        .set_spaces(slots, slot_at(slot::CNODE)?, slot_at(slot::VNODE)?)
+        .map_err(|_| caps::CapError::WrongType)?;
+    object.set_name(program);
+    object.state = state::RUNNING;
+    object.context = ExceptionFrame::user(entry, STACK_TOP, &[me.index as u64, me.online_cores()]);
+    *current = dispatcher_base;
+    enable_user_counter();
+    vspace::switch_to(l0);
+    Ok(object.context)
+}
+
+/// Lets EL0 read the virtual counter (`CNTVCT_EL0`) for its own timing.
+fn enable_user_counter() {
+    use aarch64_cpu::registers::{ReadWriteable, CNTKCTL_EL1};
+    CNTKCTL_EL1.modify(CNTKCTL_EL1::EL0VCTEN::SET);
+}

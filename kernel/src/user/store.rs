@@ -1,0 +1,57 @@
+//! The kernel's `caps::SlotStore`: capability slots live in this core's RAM
+//! (CNode objects), reached through the linear map.
+
+use super::vspace;
+use crate::boot::phys_to_virt;
+use crate::memory::Partition;
+use caps::{Capability, Slot, SlotAddr, SlotStore, SLOT_BYTES};
+
+/// Slots anywhere in one core's partition.
+pub struct KernelSlots {
+    partition: Partition,
+}
+
+impl KernelSlots {
+    /// Slots in `partition` (this core's RAM).
+    pub fn new(partition: Partition) -> Self {
+        KernelSlots { partition }
+    }
+
+    fn place(&self, addr: SlotAddr) -> Option<*mut Slot> {
+        let address = addr.get();
+        let inside =
+            self.partition.pieces().iter().any(|p| p.base <= address && address + SLOT_BYTES <= p.end());
+        (inside && address.is_multiple_of(SLOT_BYTES)).then(|| phys_to_virt(address) as *mut Slot)
+    }
+}
+
+impl SlotStore for KernelSlots {
+    fn slot(&self, addr: SlotAddr) -> Option<&Slot> {
+        // SAFETY: the address is in this core's RAM, aligned, and only ever
+        // reached through CNode capabilities whose slots were initialised
+        // with `init_slot` (only this core touches its partition).
+        self.place(addr).map(|slot| unsafe { &*slot })
+    }
+
+    fn slot_mut(&mut self, addr: SlotAddr) -> Option<&mut Slot> {
+        // SAFETY: as in `slot`; `&mut self` makes the access exclusive.
+        self.place(addr).map(|slot| unsafe { &mut *slot })
+    }
+
+    fn init_slot(&mut self, addr: SlotAddr, slot: Slot) -> bool {
+        match self.place(addr) {
+            Some(place) => {
+                // SAFETY: as in `slot`; written without reading the old bytes.
+                unsafe { place.write(slot) };
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn cap_removed(&mut self, cap: &Capability) {
+        if cap.mapping != 0 {
+            vspace::clear_entry(cap.mapping);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Cases that must fail with exactly the documented error.
+
+use crate::check::{expect_error, step, Outcome, Report};
+use crate::memory::{copy, frame, ram_with_child, slot};
+use userland::allocator::allocate_ram;
+use userland::cap::{CNode, Frame, Kernel, Ram};
+use userland::cptr::{CPtr, RAM_SLOT};
+use userland::object::{self, ObjectType, PAGE_BITS};
+use userland::rights::Rights;
+use userland::Error;
+
+/// A kernel (upper-half) address.
+const KERNEL_ADDRESS: usize = 0xffff_0000_0000_0000;
+
+/// Runs the negative cases; the mapping ones use the positive cases' tables.
+pub fn run(report: &mut Report) {
+    report.case("invalid cptr", invalid_cptr);
+    report.case("wrong type", wrong_type);
+    report.case("invalid method", invalid_method);
+    report.case("missing rights", missing_rights);
+    report.case("use after delete", use_after_delete);
+    report.case("delete with descendants", delete_with_descendants);
+    report.case("use after revoke", use_after_revoke);
+    report.case("retype twice", retype_twice);
+    report.case("map twice", map_twice);
+    report.case("wrong level frame in L2", frame_in_l2);
+    report.case("wrong level L3 in L1", l3_in_l1);
+    report.case("invalid buffer", invalid_buffer);
+}
+
+fn invalid_cptr(_: &mut Report) -> Outcome {
+    expect_error("index 300", Kernel::new(CPtr::slot(300)).null(), Error::InvalidCPtr)
+}
+
+fn wrong_type(report: &mut Report) -> Outcome {
+    let (l3, _) = report.mapped()?;
+    let result = l3.map(CPtr::slot(RAM_SLOT), 3, Rights::READ_WRITE);
+    expect_error("map RAM", result, Error::WrongType)
+}
+
+/// Method 4 exists for the Kernel, not for a Frame (Frame has only 1).
+fn invalid_method(_: &mut Report) -> Outcome {
+    let page = frame()?;
+    expect_error("identify", Kernel::new(page.cptr()).identify(), Error::InvalidMethod)
+}
+
+fn missing_rights(report: &mut Report) -> Outcome {
+    let (l3, _) = report.mapped()?;
+    let original = frame()?;
+    let minted = slot()?;
+    step("mint", CNode::root().mint(minted, original.cptr(), Rights::READ, 0))?;
+    let result = l3.map(CPtr::slot(minted), 2, Rights::READ_WRITE);
+    expect_error("map writable", result, Error::MissingRights)
+}
+
+fn use_after_delete(_: &mut Report) -> Outcome {
+    let copied = copy(frame()?.cptr())?;
+    step("delete", CNode::root().delete(copied))?;
+    expect_error("identify", Frame::at(copied).identify(), Error::SlotEmpty)
+}
+
+fn delete_with_descendants(_: &mut Report) -> Outcome {
+    let (ram, _child) = ram_with_child()?;
+    expect_error("delete", CNode::root().delete(ram), Error::HasDescendants)
+}
+
+fn use_after_revoke(_: &mut Report) -> Outcome {
+    let (ram, child) = ram_with_child()?;
+    step("identify before revoke", child.identify())?;
+    step("revoke", CNode::root().revoke(ram))?;
+    expect_error("identify after revoke", child.identify(), Error::SlotEmpty)
+}
+
+fn retype_twice(_: &mut Report) -> Outcome {
+    let offset = step("allocate RAM", allocate_ram(PAGE_BITS))?;
+    let (first, second) = (slot()?, slot()?);
+    let (ram, root) = (Ram::initial(), CNode::root().cptr());
+    let size = PAGE_BITS as usize;
+    step("first retype", ram.retype(ObjectType::Frame, size, offset, root, first, 1))?;
+    let result = ram.retype(ObjectType::Frame, size, offset, root, second, 1);
+    expect_error("second retype", result, Error::RetypeConflict)
+}
+
+fn map_twice(report: &mut Report) -> Outcome {
+    let (l3, page) = report.mapped()?;
+    expect_error("map again", l3.map(page.cptr(), 1, Rights::READ_WRITE), Error::AlreadyMapped)
+}
+
+fn frame_in_l2(report: &mut Report) -> Outcome {
+    let tables = report.heap()?;
+    let page = frame()?;
+    expect_error("map", tables.l2.map(page.cptr(), 2, Rights::READ_WRITE), Error::WrongLevel)
+}
+
+fn l3_in_l1(report: &mut Report) -> Outcome {
+    let tables = report.heap()?;
+    let l3 = step("retype L3", object::vnode(3))?;
+    expect_error("map", tables.l1.map(l3.cptr(), 1, Rights::READ_WRITE), Error::WrongLevel)
+}
+
+fn invalid_buffer(_: &mut Report) -> Outcome {
+    expect_error("print", Kernel::initial().print_raw(KERNEL_ADDRESS, 8), Error::InvalidBuffer)
+}

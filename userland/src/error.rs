@@ -1,0 +1,146 @@
+//! System-call error codes, fixed by `docs/syscalls.md`.
+
+use core::fmt;
+
+/// Result of a system call.
+pub type Result<T> = core::result::Result<T, Error>;
+
+/// Why the kernel refused a call: the code it returned in `x0`.
+///
+/// 1–18 are the `caps` crate's `CapError` codes, 32 and up the kernel's.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Error {
+    /// The capability pointer does not name a slot (e.g. index beyond the root CNode).
+    InvalidCPtr = 1,
+    /// The pointer's depth does not match the CNodes it walks through.
+    DepthMismatch = 2,
+    /// The pointer's depth is larger than the CSpace allows.
+    DepthExceeded = 3,
+    /// The slot holds no capability.
+    SlotEmpty = 4,
+    /// The destination slot already holds a capability.
+    SlotOccupied = 5,
+    /// A CNode was expected on the path or as destination.
+    NotCNode = 6,
+    /// The capability has the wrong type for this operation.
+    WrongType = 7,
+    /// The capability lacks a right the operation needs.
+    MissingRights = 8,
+    /// The memory was already retyped.
+    RetypeConflict = 9,
+    /// The size (or count) is out of range or does not fit the source.
+    InvalidSize = 10,
+    /// The object base is not aligned to the object size.
+    InvalidAlignment = 11,
+    /// A slot index is out of range for its CNode.
+    InvalidIndex = 12,
+    /// The capability refers to an object that no longer exists.
+    Stale = 13,
+    /// The capability has descendants: revoke it first.
+    HasDescendants = 14,
+    /// The capability already carries a badge.
+    AlreadyBadged = 15,
+    /// The source cannot be retyped into the requested type.
+    InvalidRetypeTarget = 16,
+    /// The derivation tree would become too deep.
+    DerivationTooDeep = 17,
+    /// A slot address does not name a slot.
+    BadSlotAddress = 18,
+    /// The capability has no such method.
+    InvalidMethod = 32,
+    /// An argument is out of range.
+    InvalidArgument = 33,
+    /// A buffer is not mapped readable (or writable) at EL0.
+    InvalidBuffer = 34,
+    /// The capability or the table entry is already mapped.
+    AlreadyMapped = 35,
+    /// The table entry is not mapped.
+    NotMapped = 36,
+    /// The child does not fit this table's level.
+    WrongLevel = 37,
+    /// The dispatcher has not been set up.
+    NotSetUp = 38,
+    /// The kernel returned a code this library does not know (not a kernel code).
+    Unknown = u32::MAX,
+}
+
+impl Error {
+    /// Every error the kernel can return, in code order.
+    pub const ALL: [Error; 25] = [
+        Error::InvalidCPtr,
+        Error::DepthMismatch,
+        Error::DepthExceeded,
+        Error::SlotEmpty,
+        Error::SlotOccupied,
+        Error::NotCNode,
+        Error::WrongType,
+        Error::MissingRights,
+        Error::RetypeConflict,
+        Error::InvalidSize,
+        Error::InvalidAlignment,
+        Error::InvalidIndex,
+        Error::Stale,
+        Error::HasDescendants,
+        Error::AlreadyBadged,
+        Error::InvalidRetypeTarget,
+        Error::DerivationTooDeep,
+        Error::BadSlotAddress,
+        Error::InvalidMethod,
+        Error::InvalidArgument,
+        Error::InvalidBuffer,
+        Error::AlreadyMapped,
+        Error::NotMapped,
+        Error::WrongLevel,
+        Error::NotSetUp,
+    ];
+
+    /// The error for a nonzero `x0`; `None` for 0 (success) or an unknown code.
+    pub fn from_code(code: usize) -> Option<Error> {
+        Self::ALL.into_iter().find(|error| error.code() as usize == code)
+    }
+
+    /// The code the kernel uses for this error.
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// Turns a raw `x0` into a result: 0 is success.
+    pub fn check(code: usize) -> Result<()> {
+        match code {
+            0 => Ok(()),
+            _ => Err(Self::from_code(code).unwrap_or(Error::Unknown)),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{self:?} ({})", self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn codes_round_trip() {
+        for error in Error::ALL {
+            assert_eq!(Error::from_code(error.code() as usize), Some(error));
+        }
+        assert_eq!(Error::from_code(0), None);
+        assert_eq!(Error::from_code(19), None);
+        assert_eq!(Error::check(0), Ok(()));
+        assert_eq!(Error::check(34), Err(Error::InvalidBuffer));
+        assert_eq!(Error::check(99), Err(Error::Unknown));
+    }
+
+    #[test]
+    fn fixed_codes() {
+        assert_eq!(Error::SlotEmpty.code(), 4);
+        assert_eq!(Error::BadSlotAddress.code(), 18);
+        assert_eq!(Error::InvalidMethod.code(), 32);
+        assert_eq!(Error::NotSetUp.code(), 38);
+    }
+}
