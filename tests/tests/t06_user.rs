@@ -19,7 +19,7 @@ fn user_test(args: &[&str], cores: usize) {
         .unwrap();
     assert!(passed >= 15 && failed == 0, "{verdict}\n{console}");
     let faults = lines.iter().filter(|l| l.starts_with("fault: core=0 program=usertest ")).count();
-    assert_eq!(faults, 3, "three child faults reported:\n{console}");
+    assert_eq!(faults, 5, "five child faults reported:\n{console}");
     assert!(lines.contains(&"user: core 0 started usertest"), "{console}");
     for core in 1..cores {
         let started = format!("user: core {core} started monitor");

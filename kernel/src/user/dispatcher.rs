@@ -6,7 +6,7 @@ use super::error::SysError;
 use super::store::KernelSlots;
 use crate::arch::aarch64::exceptions::ExceptionFrame;
 use crate::boot::phys_to_virt;
-use caps::{CapDatabase, CapError, CapHandle, CapType, Capability, SlotAddr};
+use caps::{CapDatabase, CapError, CapHandle, CapType, Capability, SlotAddr, SlotStore};
 
 /// Dispatcher states.
 pub mod state {
@@ -81,9 +81,15 @@ impl DispatcherObject {
         Ok(())
     }
 
-    /// Its root CNode capability, if still there.
+    /// Its root CNode capability, if still there (read in place: this is on
+    /// every invocation's path).
     pub fn cspace(&self, slots: &KernelSlots) -> Result<Capability, CapError> {
-        CapDatabase::capability(slots, unpack(self.cspace)?)
+        let handle = unpack(self.cspace)?;
+        let slot = slots.slot(handle.slot).ok_or(CapError::Stale)?;
+        match slot.capability() {
+            Some(cap) if slot.generation() == handle.generation => Ok(*cap),
+            _ => Err(CapError::Stale),
+        }
     }
 
     /// Its L0 table's physical address, if the capability is still there.

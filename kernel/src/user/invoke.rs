@@ -9,6 +9,7 @@ use super::UserCore;
 use crate::arch::aarch64::exceptions::ExceptionFrame;
 use crate::boot::phys_to_virt;
 use crate::cpu_driver::CpuDriver;
+use caps::SlotStore;
 use caps::{
     resolve_cap, CPtr, CapDatabase, CapError, CapType, Capability, RetypeRequest, Rights, SlotAddr,
     SlotLocation,
@@ -32,7 +33,19 @@ fn cptr(raw: u64, root: &Capability) -> CPtr {
 }
 
 fn lookup(user: &UserCore, root: &Capability, raw: u64) -> Result<Resolved, SysError> {
-    let (slot, cap) = resolve_cap(&user.slots, root, cptr(raw, root))?;
+    let pointer = cptr(raw, root);
+    if Some(pointer.depth) == root.cnode_radix() {
+        // A slot of the root CNode, the common case: the same checks as
+        // `resolve_cap`, reading the slot in place instead of copying it.
+        if pointer.address >> pointer.depth != 0 {
+            return Err(CapError::InvalidCPtr.into());
+        }
+        let slot = SlotLocation::in_cnode(root, pointer.address)?.addr()?;
+        let held = user.slots.slot(slot).ok_or(CapError::BadSlotAddress)?;
+        let cap = *held.capability().ok_or(CapError::SlotEmpty)?;
+        return Ok(Resolved { slot, cap });
+    }
+    let (slot, cap) = resolve_cap(&user.slots, root, pointer)?;
     Ok(Resolved { slot, cap })
 }
 

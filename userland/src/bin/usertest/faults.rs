@@ -11,7 +11,11 @@ const UNMAPPED: usize = 0x7_0000_0000;
 /// ESR exception classes.
 const EC_UNKNOWN: usize = 0x00;
 const EC_SVC: usize = 0x15;
+const EC_INSTRUCTION_ABORT_LOWER: usize = 0x20;
+const EC_PC_ALIGNMENT: usize = 0x22;
 const EC_DATA_ABORT_LOWER: usize = 0x24;
+/// A misaligned code address inside the program (`linker/user.ld`).
+const MISALIGNED_PC: usize = 0x40_0002;
 /// Status the exiting child returns.
 const CHILD_STATUS: usize = 7;
 /// Bytes of the children's stack.
@@ -33,6 +37,8 @@ pub fn run(report: &mut Report) {
     report.case("fault undefined instruction", undefined_instruction);
     report.case("fault data abort", data_abort);
     report.case("fault unknown svc", unknown_svc);
+    report.case("fault instruction abort", instruction_abort);
+    report.case("fault pc alignment", pc_alignment);
     report.case("child exit", child_exit);
 }
 
@@ -75,6 +81,14 @@ fn unknown_svc(_: &mut Report) -> Outcome {
     expect_fault(child_bad_svc, EC_SVC, None)
 }
 
+fn instruction_abort(_: &mut Report) -> Outcome {
+    expect_fault(child_instruction_abort, EC_INSTRUCTION_ABORT_LOWER, Some(UNMAPPED))
+}
+
+fn pc_alignment(_: &mut Report) -> Outcome {
+    expect_fault(child_misaligned_jump, EC_PC_ALIGNMENT, Some(MISALIGNED_PC))
+}
+
 fn child_exit(_: &mut Report) -> Outcome {
     match run_child(child_exits)? {
         RunOutcome::Exited(CHILD_STATUS) => Ok(()),
@@ -95,6 +109,16 @@ extern "C" fn child_data_abort() -> ! {
 extern "C" fn child_bad_svc() -> ! {
     trap::system_call(99);
     syscall::exit(202)
+}
+
+extern "C" fn child_instruction_abort() -> ! {
+    trap::jump(UNMAPPED);
+    syscall::exit(203)
+}
+
+extern "C" fn child_misaligned_jump() -> ! {
+    trap::jump(MISALIGNED_PC);
+    syscall::exit(204)
 }
 
 extern "C" fn child_exits() -> ! {
@@ -122,6 +146,14 @@ mod trap {
         };
     }
 
+    /// Branches to `address` (never returns if the kernel stops us there).
+    pub fn jump(address: usize) {
+        // SAFETY: the branch leaves this function for good: fetching from an
+        // unmapped or misaligned address traps, and the kernel stops this
+        // child and returns to the parent.
+        unsafe { asm!("br {address}", address = in(reg) address, options(nomem, nostack)) };
+    }
+
     /// `svc #0` with call `number` in x8 and nothing else.
     pub fn system_call(number: usize) {
         // SAFETY: an unknown call number stops this child like a fault; the
@@ -138,5 +170,6 @@ mod trap {
 mod trap {
     pub fn undefined_instruction() {}
     pub fn load(_address: usize) {}
+    pub fn jump(_address: usize) {}
     pub fn system_call(_number: usize) {}
 }
