@@ -6,6 +6,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod abi;
 pub mod cap_type;
 pub mod capability;
 pub mod cspace;

@@ -1,21 +1,21 @@
 //! Capability pointers and the slots of the first program's root CNode.
 
 /// Slot of the root CNode itself (read/write/grant).
-pub const ROOT_CNODE_SLOT: usize = 1;
+pub const ROOT_CNODE_SLOT: usize = caps::abi::slot::ROOT_CNODE as usize;
 /// Slot of the L0 VNode (translation table root) of the program's address space.
-pub const ROOT_VNODE_SLOT: usize = 2;
+pub const ROOT_VNODE_SLOT: usize = caps::abi::slot::ROOT_VNODE as usize;
 /// Slot of the program's own Dispatcher.
-pub const DISPATCHER_SLOT: usize = 3;
+pub const DISPATCHER_SLOT: usize = caps::abi::slot::DISPATCHER as usize;
 /// Slot of the RAM capability: the rest of this core's RAM partition.
-pub const RAM_SLOT: usize = 4;
+pub const RAM_SLOT: usize = caps::abi::slot::RAM as usize;
 /// Slot of the Kernel capability (print, power-off, core number).
-pub const KERNEL_SLOT: usize = 5;
+pub const KERNEL_SLOT: usize = caps::abi::slot::KERNEL as usize;
 /// Slot of the initrd, a read-only Frame (empty without an initrd).
-pub const INITRD_SLOT: usize = 6;
+pub const INITRD_SLOT: usize = caps::abi::slot::BOOT_MODULES as usize;
 /// First slot the program may fill.
-pub const FIRST_FREE_SLOT: usize = 7;
+pub const FIRST_FREE_SLOT: usize = caps::abi::slot::FIRST_FREE as usize;
 /// Number of slots in the root CNode (radix 8).
-pub const ROOT_CNODE_SLOTS: usize = 256;
+pub const ROOT_CNODE_SLOTS: usize = 1 << caps::abi::slot::ROOT_RADIX;
 
 /// Bits 55:0 of a capability pointer: the address.
 const ADDRESS_MASK: usize = (1 << 56) - 1;

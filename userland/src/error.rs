@@ -12,55 +12,55 @@ pub type Result<T> = core::result::Result<T, Error>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Error {
     /// The capability pointer does not name a slot (e.g. index beyond the root CNode).
-    InvalidCPtr = 1,
+    InvalidCPtr = caps::CapError::InvalidCPtr as u32,
     /// The pointer's depth does not match the CNodes it walks through.
-    DepthMismatch = 2,
+    DepthMismatch = caps::CapError::DepthMismatch as u32,
     /// The pointer's depth is larger than the CSpace allows.
-    DepthExceeded = 3,
+    DepthExceeded = caps::CapError::DepthExceeded as u32,
     /// The slot holds no capability.
-    SlotEmpty = 4,
+    SlotEmpty = caps::CapError::SlotEmpty as u32,
     /// The destination slot already holds a capability.
-    SlotOccupied = 5,
+    SlotOccupied = caps::CapError::SlotOccupied as u32,
     /// A CNode was expected on the path or as destination.
-    NotCNode = 6,
+    NotCNode = caps::CapError::NotCNode as u32,
     /// The capability has the wrong type for this operation.
-    WrongType = 7,
+    WrongType = caps::CapError::WrongType as u32,
     /// The capability lacks a right the operation needs.
-    MissingRights = 8,
+    MissingRights = caps::CapError::MissingRights as u32,
     /// The memory was already retyped.
-    RetypeConflict = 9,
+    RetypeConflict = caps::CapError::RetypeConflict as u32,
     /// The size (or count) is out of range or does not fit the source.
-    InvalidSize = 10,
+    InvalidSize = caps::CapError::InvalidSize as u32,
     /// The object base is not aligned to the object size.
-    InvalidAlignment = 11,
+    InvalidAlignment = caps::CapError::InvalidAlignment as u32,
     /// A slot index is out of range for its CNode.
-    InvalidIndex = 12,
+    InvalidIndex = caps::CapError::InvalidIndex as u32,
     /// The capability refers to an object that no longer exists.
-    Stale = 13,
+    Stale = caps::CapError::Stale as u32,
     /// The capability has descendants: revoke it first.
-    HasDescendants = 14,
+    HasDescendants = caps::CapError::HasDescendants as u32,
     /// The capability already carries a badge.
-    AlreadyBadged = 15,
+    AlreadyBadged = caps::CapError::AlreadyBadged as u32,
     /// The source cannot be retyped into the requested type.
-    InvalidRetypeTarget = 16,
+    InvalidRetypeTarget = caps::CapError::InvalidRetypeTarget as u32,
     /// The derivation tree would become too deep.
-    DerivationTooDeep = 17,
+    DerivationTooDeep = caps::CapError::DerivationTooDeep as u32,
     /// A slot address does not name a slot.
-    BadSlotAddress = 18,
+    BadSlotAddress = caps::CapError::BadSlotAddress as u32,
     /// The capability has no such method.
-    InvalidMethod = 32,
+    InvalidMethod = caps::abi::KernelError::InvalidMethod as u32,
     /// An argument is out of range.
-    InvalidArgument = 33,
+    InvalidArgument = caps::abi::KernelError::InvalidArgument as u32,
     /// A buffer is not mapped readable (or writable) at EL0.
-    InvalidBuffer = 34,
+    InvalidBuffer = caps::abi::KernelError::InvalidBuffer as u32,
     /// The capability or the table entry is already mapped.
-    AlreadyMapped = 35,
+    AlreadyMapped = caps::abi::KernelError::AlreadyMapped as u32,
     /// The table entry is not mapped.
-    NotMapped = 36,
+    NotMapped = caps::abi::KernelError::NotMapped as u32,
     /// The child does not fit this table's level.
-    WrongLevel = 37,
+    WrongLevel = caps::abi::KernelError::WrongLevel as u32,
     /// The dispatcher has not been set up.
-    NotSetUp = 38,
+    NotSetUp = caps::abi::KernelError::NotSetUp as u32,
     /// The kernel returned a code this library does not know (not a kernel code).
     Unknown = u32::MAX,
 }

@@ -1,53 +1,53 @@
-//! Method numbers (`x1` of `INVOKE`) per capability type.
+//! Method numbers (`x1` of `INVOKE`) per capability type, from `caps::abi`.
 
 /// CNode methods.
 pub mod cnode {
     /// Copy a capability into a slot of this CNode.
-    pub const COPY: usize = 1;
+    pub const COPY: usize = caps::abi::method::cnode::COPY as usize;
     /// Copy a capability with fewer rights (and a badge).
-    pub const MINT: usize = 2;
+    pub const MINT: usize = caps::abi::method::cnode::MINT as usize;
     /// Delete the capability in a slot.
-    pub const DELETE: usize = 3;
+    pub const DELETE: usize = caps::abi::method::cnode::DELETE as usize;
     /// Delete every descendant of the capability in a slot.
-    pub const REVOKE: usize = 4;
+    pub const REVOKE: usize = caps::abi::method::cnode::REVOKE as usize;
 }
 
 /// RAM methods.
 pub mod ram {
     /// Make typed objects from part of the RAM.
-    pub const RETYPE: usize = 1;
+    pub const RETYPE: usize = caps::abi::method::ram::RETYPE as usize;
 }
 
 /// VNode (translation table) methods.
 pub mod vnode {
     /// Map a child table or frame at an entry.
-    pub const MAP: usize = 1;
+    pub const MAP: usize = caps::abi::method::vnode::MAP as usize;
     /// Clear an entry.
-    pub const UNMAP: usize = 2;
+    pub const UNMAP: usize = caps::abi::method::vnode::UNMAP as usize;
 }
 
 /// Frame methods.
 pub mod frame {
     /// Physical base and size of the frame.
-    pub const IDENTIFY: usize = 1;
+    pub const IDENTIFY: usize = caps::abi::method::frame::IDENTIFY as usize;
 }
 
 /// Dispatcher methods.
 pub mod dispatcher {
     /// Set CSpace, VSpace, entry point and stack.
-    pub const SETUP: usize = 1;
+    pub const SETUP: usize = caps::abi::method::dispatcher::SETUP as usize;
     /// Run the dispatcher on this core until it exits or faults.
-    pub const RUN: usize = 2;
+    pub const RUN: usize = caps::abi::method::dispatcher::RUN as usize;
 }
 
 /// Kernel methods.
 pub mod kernel {
     /// Print one console line.
-    pub const PRINT: usize = 1;
+    pub const PRINT: usize = caps::abi::method::kernel::PRINT as usize;
     /// Power the machine off.
-    pub const POWER_OFF: usize = 2;
+    pub const POWER_OFF: usize = caps::abi::method::kernel::POWER_OFF as usize;
     /// Do nothing (benchmark `cap_invoke_null`).
-    pub const NULL: usize = 3;
+    pub const NULL: usize = caps::abi::method::kernel::NULL as usize;
     /// Core number and cores online.
-    pub const IDENTIFY: usize = 4;
+    pub const IDENTIFY: usize = caps::abi::method::kernel::IDENTIFY as usize;
 }

@@ -20,31 +20,31 @@ pub const TABLE_ENTRIES: usize = 512;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ObjectType {
     /// Untyped memory.
-    Ram = 1,
+    Ram = caps::CapType::Ram as usize,
     /// Mappable memory.
-    Frame = 2,
+    Frame = caps::CapType::Frame as usize,
     /// Mappable device memory.
-    DevFrame = 3,
+    DevFrame = caps::CapType::DevFrame as usize,
     /// A table of capability slots.
-    CNode = 4,
+    CNode = caps::CapType::CNode as usize,
     /// Level-0 translation table.
-    VNodeL0 = 5,
+    VNodeL0 = caps::CapType::VNodeL0 as usize,
     /// Level-1 translation table.
-    VNodeL1 = 6,
+    VNodeL1 = caps::CapType::VNodeL1 as usize,
     /// Level-2 translation table.
-    VNodeL2 = 7,
+    VNodeL2 = caps::CapType::VNodeL2 as usize,
     /// Level-3 translation table.
-    VNodeL3 = 8,
+    VNodeL3 = caps::CapType::VNodeL3 as usize,
     /// A dispatcher.
-    Dispatcher = 9,
+    Dispatcher = caps::CapType::Dispatcher as usize,
     /// An IPC endpoint.
-    Endpoint = 10,
+    Endpoint = caps::CapType::Endpoint as usize,
     /// An interrupt line.
-    Irq = 11,
+    Irq = caps::CapType::Irq as usize,
     /// An inter-core notification (SGI).
-    Notify = 12,
+    Notify = caps::CapType::Notify as usize,
     /// The kernel's own services.
-    Kernel = 13,
+    Kernel = caps::CapType::Kernel as usize,
 }
 
 impl ObjectType {

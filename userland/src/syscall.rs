@@ -8,13 +8,13 @@ use crate::cptr::CPtr;
 use crate::error::{Error, Result};
 
 /// Call number of `NULL` (benchmark `null_syscall`).
-pub const NULL: usize = 0;
+pub const NULL: usize = caps::abi::call::NULL as usize;
 /// Call number of `INVOKE` (capability invocation).
-pub const INVOKE: usize = 1;
+pub const INVOKE: usize = caps::abi::call::INVOKE as usize;
 /// Call number of `YIELD`.
-pub const YIELD: usize = 2;
+pub const YIELD: usize = caps::abi::call::YIELD as usize;
 /// Call number of `EXIT`.
-pub const EXIT: usize = 3;
+pub const EXIT: usize = caps::abi::call::EXIT as usize;
 
 /// Method arguments of an invocation (`x2`–`x7`).
 pub type Arguments = [usize; 6];

@@ -1,6 +1,7 @@
 //! System-call error codes (`docs/syscalls.md`): the `caps` crate's codes,
 //! then the kernel's own from 32.
 
+use caps::abi::KernelError;
 use caps::CapError;
 
 /// Why a system call failed; `code()` is what user space sees in x0.
@@ -29,13 +30,13 @@ impl SysError {
     pub fn code(self) -> u64 {
         match self {
             SysError::Cap(error) => u64::from(error.code()),
-            SysError::InvalidMethod => 32,
-            SysError::InvalidArgument => 33,
-            SysError::InvalidBuffer => 34,
-            SysError::AlreadyMapped => 35,
-            SysError::NotMapped => 36,
-            SysError::WrongLevel => 37,
-            SysError::NotSetUp => 38,
+            SysError::InvalidMethod => u64::from(KernelError::InvalidMethod.code()),
+            SysError::InvalidArgument => u64::from(KernelError::InvalidArgument.code()),
+            SysError::InvalidBuffer => u64::from(KernelError::InvalidBuffer.code()),
+            SysError::AlreadyMapped => u64::from(KernelError::AlreadyMapped.code()),
+            SysError::NotMapped => u64::from(KernelError::NotMapped.code()),
+            SysError::WrongLevel => u64::from(KernelError::WrongLevel.code()),
+            SysError::NotSetUp => u64::from(KernelError::NotSetUp.code()),
         }
     }
 }

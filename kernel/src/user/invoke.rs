@@ -1,7 +1,7 @@
 //! Capability invocations (`INVOKE`): look the capability up in the caller's
 //! CSpace, check, then act. Methods and codes: `docs/syscalls.md`.
 
-use super::dispatcher::{self, state};
+use super::dispatcher::{self as dispatcher_object, state};
 use super::error::{SysError, SysResult};
 use super::syscall::{resume, save};
 use super::vspace;
@@ -9,6 +9,7 @@ use super::UserCore;
 use crate::arch::aarch64::exceptions::ExceptionFrame;
 use crate::boot::phys_to_virt;
 use crate::cpu_driver::CpuDriver;
+use caps::abi::method::{cnode, dispatcher, frame, kernel, ram, vnode};
 use caps::SlotStore;
 use caps::{
     resolve_cap, CPtr, CapDatabase, CapError, CapType, Capability, RetypeRequest, Rights, SlotAddr,
@@ -54,7 +55,7 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
     let (target, root) = {
         let user = me.user.borrow();
         // SAFETY: `current` is this core's running dispatcher.
-        let current = unsafe { dispatcher::object(user.current) };
+        let current = unsafe { dispatcher_object::object(user.current) };
         let root = current.cspace(&user.slots)?;
         (lookup(&user, &root, frame.registers[0])?, root)
     };
@@ -66,7 +67,9 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
         CapType::VNodeL0 | CapType::VNodeL1 | CapType::VNodeL2 | CapType::VNodeL3 => {
             vnode(me, &root, &target, method, [a[0], a[1], a[2]])
         }
-        CapType::Frame | CapType::DevFrame if method == 1 => Ok([target.cap.base, target.cap.size, 0]),
+        CapType::Frame | CapType::DevFrame if method == frame::IDENTIFY => {
+            Ok([target.cap.base, target.cap.size, 0])
+        }
         CapType::Dispatcher => dispatcher_method(me, &root, &target, method, frame),
         CapType::Kernel => kernel(me, method, [a[0], a[1]]),
         _ => Err(SysError::InvalidMethod),
@@ -78,17 +81,17 @@ fn cnode(me: &CpuDriver, root: &Capability, cnode: &Resolved, method: u64, a: [u
     let user = &mut *guard;
     let place = SlotLocation::in_cnode(&cnode.cap, a[0])?;
     match method {
-        1 | 2 => {
+        cnode::COPY | cnode::MINT => {
             let source = lookup(user, root, a[1])?;
-            if method == 1 {
+            if method == cnode::COPY {
                 user.database.copy(&mut user.slots, source.slot, &place)?;
             } else {
                 let rights = Rights::from_bits_truncate(a[2] as u8);
                 user.database.mint(&mut user.slots, source.slot, &place, rights, a[3])?;
             }
         }
-        3 => user.database.delete(&mut user.slots, place.addr()?)?,
-        4 => user.database.revoke(&mut user.slots, place.addr()?)?,
+        cnode::DELETE => user.database.delete(&mut user.slots, place.addr()?)?,
+        cnode::REVOKE => user.database.revoke(&mut user.slots, place.addr()?)?,
         _ => return Err(SysError::InvalidMethod),
     }
     Ok([0; 3])
@@ -96,7 +99,7 @@ fn cnode(me: &CpuDriver, root: &Capability, cnode: &Resolved, method: u64, a: [u
 
 /// RAM.retype(type, size bits, offset, dest CNode cptr, dest index, count).
 fn ram(me: &CpuDriver, root: &Capability, ram: &Resolved, method: u64, a: [u64; 6]) -> SysResult {
-    if method != 1 {
+    if method != ram::RETYPE {
         return Err(SysError::InvalidMethod);
     }
     let mut guard = me.user.borrow_mut();
@@ -125,7 +128,7 @@ fn vnode(me: &CpuDriver, root: &Capability, table: &Resolved, method: u64, a: [u
     let level = table.cap.kind.vnode_level().ok_or(SysError::InvalidMethod)?;
     let child = lookup(user, root, a[0])?;
     match method {
-        1 => {
+        vnode::MAP => {
             if a[1] >= vspace::ENTRIES {
                 return Err(SysError::InvalidArgument);
             }
@@ -153,7 +156,7 @@ fn vnode(me: &CpuDriver, root: &Capability, table: &Resolved, method: u64, a: [u
             vspace::write_entry(entry, value);
             CapDatabase::set_mapping(&mut user.slots, child.slot, entry)?;
         }
-        2 => {
+        vnode::UNMAP => {
             let entry = child.cap.mapping;
             if entry < table.cap.base || entry >= table.cap.base + vspace::PAGE {
                 return Err(SysError::NotMapped);
@@ -175,33 +178,33 @@ fn dispatcher_method(
     frame: &mut ExceptionFrame,
 ) -> SysResult {
     match method {
-        1 => {
+        dispatcher::SETUP => {
             let user = me.user.borrow();
             let cspace = lookup(&user, root, frame.registers[2])?;
             let vspace = lookup(&user, root, frame.registers[3])?;
             // SAFETY: a Dispatcher capability of this core names the object.
-            let object = unsafe { dispatcher::object(target.cap.base) };
+            let object = unsafe { dispatcher_object::object(target.cap.base) };
             if object.state == state::RUNNING {
                 return Err(SysError::NotSetUp);
             }
             object.set_spaces(&user.slots, cspace.slot, vspace.slot)?;
             object.context = ExceptionFrame::user(frame.registers[4], frame.registers[5], &[]);
             // SAFETY: `current` is this core's running dispatcher.
-            let name = unsafe { dispatcher::object(user.current) }.name;
+            let name = unsafe { dispatcher_object::object(user.current) }.name;
             object.name = name;
             object.state = state::READY;
             Ok([0; 3])
         }
-        2 => {
+        dispatcher::RUN => {
             // SAFETY: as above.
-            let object = unsafe { dispatcher::object(target.cap.base) };
+            let object = unsafe { dispatcher_object::object(target.cap.base) };
             if object.state != state::READY {
                 return Err(SysError::NotSetUp);
             }
             let parent = save(me, frame)?;
             object.parent = parent;
             // SAFETY: `parent` is the running dispatcher, now waiting.
-            unsafe { dispatcher::object(parent) }.state = state::RUNNING;
+            unsafe { dispatcher_object::object(parent) }.state = state::RUNNING;
             // The frame now holds the child (`lower_sync` sees the switch and
             // leaves it alone); the parent's results are written when the
             // child finishes.
@@ -215,10 +218,10 @@ fn dispatcher_method(
 /// Kernel.print / power_off / null / identify.
 fn kernel(me: &CpuDriver, method: u64, a: [u64; 2]) -> SysResult {
     match method {
-        1 => print(me, a[0], a[1]),
-        2 => crate::power::power_off_current(),
-        3 => Ok([0; 3]),
-        4 => Ok([me.index as u64, me.online_cores(), 0]),
+        kernel::PRINT => print(me, a[0], a[1]),
+        kernel::POWER_OFF => crate::power::power_off_current(),
+        kernel::NULL => Ok([0; 3]),
+        kernel::IDENTIFY => Ok([me.index as u64, me.online_cores(), 0]),
         _ => Err(SysError::InvalidMethod),
     }
 }
@@ -231,7 +234,7 @@ fn print(me: &CpuDriver, address: u64, length: u64) -> SysResult {
     }
     let user = me.user.borrow();
     // SAFETY: `current` is this core's running dispatcher.
-    let root = unsafe { dispatcher::object(user.current) }.vspace(&user.slots)?;
+    let root = unsafe { dispatcher_object::object(user.current) }.vspace(&user.slots)?;
     let mut text = [0u8; PRINT_LIMIT as usize];
     for (offset, byte) in text.iter_mut().enumerate().take(length as usize) {
         let va = address.checked_add(offset as u64).ok_or(SysError::InvalidBuffer)?;

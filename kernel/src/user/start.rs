@@ -11,19 +11,12 @@ use crate::boot::{phys_to_virt, PER_CORE_RESERVED};
 use crate::cpu_driver::CpuDriver;
 use caps::{CapType, Slot, SlotAddr, SlotStore, SLOT_BYTES};
 
-/// Radix of the first program's root CNode (256 slots).
-const ROOT_RADIX: u64 = 8;
+use caps::abi::slot;
+
+/// Radix of the first program's root CNode.
+const ROOT_RADIX: u64 = slot::ROOT_RADIX;
 /// Memory set aside for the loader: the program's pages, stack and tables.
 const LOADER_BYTES: u64 = 4 << 20;
-
-/// Slots of the initial CSpace.
-mod slot {
-    pub const CNODE: u64 = 1;
-    pub const VNODE: u64 = 2;
-    pub const DISPATCHER: u64 = 3;
-    pub const RAM: u64 = 4;
-    pub const KERNEL: u64 = 5;
-}
 
 /// Why the first program could not start.
 #[derive(Debug)]
@@ -93,8 +86,8 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
     for index in 0..1 << ROOT_RADIX {
         slots.init_slot(slot_at(index)?, Slot::EMPTY);
     }
-    database.insert_root(slots, slot_at(slot::CNODE)?, CapType::CNode, cnode, cnode_bytes)?;
-    database.insert_root(slots, slot_at(slot::VNODE)?, CapType::VNodeL0, l0, vspace::PAGE)?;
+    database.insert_root(slots, slot_at(slot::ROOT_CNODE)?, CapType::CNode, cnode, cnode_bytes)?;
+    database.insert_root(slots, slot_at(slot::ROOT_VNODE)?, CapType::VNodeL0, l0, vspace::PAGE)?;
     database.insert_root(
         slots,
         slot_at(slot::DISPATCHER)?,
@@ -118,7 +111,7 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
     // SAFETY: the dispatcher object was just zeroed and is this core's.
     let object = unsafe { dispatcher::object(dispatcher_base) };
     object
-        .set_spaces(slots, slot_at(slot::CNODE)?, slot_at(slot::VNODE)?)
+        .set_spaces(slots, slot_at(slot::ROOT_CNODE)?, slot_at(slot::ROOT_VNODE)?)
         .map_err(|_| caps::CapError::WrongType)?;
     object.set_name(program);
     object.state = state::RUNNING;

@@ -7,11 +7,11 @@ use super::vspace;
 use crate::arch::aarch64::exceptions::{exception_class, ExceptionFrame};
 use crate::cpu_driver::{self, CpuDriver};
 
+use caps::abi::call;
+
 const EC_SVC64: u64 = 0x15;
-const SYS_NULL: u64 = 0;
-const SYS_INVOKE: u64 = 1;
-const SYS_YIELD: u64 = 2;
-const SYS_EXIT: u64 = 3;
+/// SPSR's N, Z, C, V bits.
+const SPSR_FLAGS: u64 = 0xf << 28;
 
 /// A synchronous exception from EL0 (vector entry 8).
 pub fn lower_sync(frame: &mut ExceptionFrame) {
@@ -21,15 +21,15 @@ pub fn lower_sync(frame: &mut ExceptionFrame) {
     }
     let caller = me.user.borrow().current;
     let result = match frame.registers[8] {
-        SYS_NULL => Ok([0; 3]),
-        SYS_INVOKE => super::invoke::invoke(me, frame),
-        SYS_YIELD => {
+        call::NULL => Ok([0; 3]),
+        call::INVOKE => super::invoke::invoke(me, frame),
+        call::YIELD => {
             // Nothing else to run on this core yet: sleep until the next
             // interrupt, which is taken once we return to EL0.
             crate::arch::aarch64::cpu::wait_for_interrupt();
             Ok([0; 3])
         }
-        SYS_EXIT => return finish(me, frame, Finish::Exited(frame.registers[0])),
+        call::EXIT => return finish(me, frame, Finish::Exited(frame.registers[0])),
         _ => return stop(me, frame, "bad svc"),
     };
     if me.user.borrow().current != caller {
@@ -111,6 +111,9 @@ pub fn resume(me: &CpuDriver, frame: &mut ExceptionFrame, base: u64) {
     let next = unsafe { dispatcher::object(base) };
     let root = next.vspace(&me.user.borrow().slots);
     *frame = next.context;
+    // Only the condition flags come from the saved state: whatever is in the
+    // object, the `eret` goes to EL0 with interrupts unmasked.
+    frame.spsr &= SPSR_FLAGS;
     next.state = state::RUNNING;
     me.user.borrow_mut().current = base;
     match root {
