@@ -81,13 +81,13 @@ impl DispatcherObject {
         Ok(())
     }
 
-    /// Its root CNode capability, if still there (read in place: this is on
+    /// Its root CNode capability, if still there, read in place (this is on
     /// every invocation's path).
-    pub fn cspace(&self, slots: &KernelSlots) -> Result<Capability, CapError> {
+    pub fn cspace_in_place<'a>(&self, slots: &'a KernelSlots) -> Result<&'a Capability, CapError> {
         let handle = unpack(self.cspace)?;
         let slot = slots.slot(handle.slot).ok_or(CapError::Stale)?;
         match slot.capability() {
-            Some(cap) if slot.generation() == handle.generation => Ok(*cap),
+            Some(cap) if slot.generation() == handle.generation => Ok(cap),
             _ => Err(CapError::Stale),
         }
     }

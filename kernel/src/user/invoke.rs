@@ -33,45 +33,55 @@ fn cptr(raw: u64, root: &Capability) -> CPtr {
     CPtr { address: raw & ((1 << 56) - 1), depth }
 }
 
-fn lookup(user: &UserCore, root: &Capability, raw: u64) -> Result<Resolved, SysError> {
+/// The slot `raw` names and its capability, read in place.
+fn find<'a>(user: &'a UserCore, root: &Capability, raw: u64) -> Result<(SlotAddr, &'a Capability), SysError> {
     let pointer = cptr(raw, root);
-    if Some(pointer.depth) == root.cnode_radix() {
+    let slot = if Some(pointer.depth) == root.cnode_radix() {
         // A slot of the root CNode, the common case: the same checks as
-        // `resolve_cap`, reading the slot in place instead of copying it.
+        // `resolve_cap`, without walking.
         if pointer.address >> pointer.depth != 0 {
             return Err(CapError::InvalidCPtr.into());
         }
-        let slot = SlotLocation::in_cnode(root, pointer.address)?.addr()?;
-        let held = user.slots.slot(slot).ok_or(CapError::BadSlotAddress)?;
-        let cap = *held.capability().ok_or(CapError::SlotEmpty)?;
-        return Ok(Resolved { slot, cap });
-    }
-    let (slot, cap) = resolve_cap(&user.slots, root, pointer)?;
-    Ok(Resolved { slot, cap })
+        SlotLocation::in_cnode(root, pointer.address)?.addr()?
+    } else {
+        resolve_cap(&user.slots, root, pointer)?.0
+    };
+    let held = user.slots.slot(slot).ok_or(CapError::BadSlotAddress)?;
+    Ok((slot, held.capability().ok_or(CapError::SlotEmpty)?))
+}
+
+fn lookup(user: &UserCore, root: &Capability, raw: u64) -> Result<Resolved, SysError> {
+    let (slot, cap) = find(user, root, raw)?;
+    Ok(Resolved { slot, cap: *cap })
 }
 
 /// Handles `INVOKE`: x0 = cptr, x1 = method, x2.. = arguments.
 pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
-    let (target, root) = {
-        let user = me.user.borrow();
-        // SAFETY: `current` is this core's running dispatcher.
-        let current = unsafe { dispatcher_object::object(user.current) };
-        let root = current.cspace(&user.slots)?;
-        (lookup(&user, &root, frame.registers[0])?, root)
-    };
     let method = frame.registers[1];
     let a: [u64; 6] = core::array::from_fn(|i| frame.registers[2 + i]);
+    let user = me.user.borrow();
+    // SAFETY: `current` is this core's running dispatcher.
+    let current = unsafe { dispatcher_object::object(user.current) };
+    let root = current.cspace_in_place(&user.slots)?;
+    let (slot, cap) = find(&user, root, frame.registers[0])?;
+    // Methods that only read run on the capability in place; the others get
+    // copies, since they change the CSpace.
+    match cap.kind {
+        CapType::Kernel => return kernel(me, &user, method, [a[0], a[1]]),
+        CapType::Frame | CapType::DevFrame if method == frame::IDENTIFY => {
+            return Ok([cap.base, cap.size, 0])
+        }
+        _ => {}
+    }
+    let (target, root) = (Resolved { slot, cap: *cap }, *root);
+    drop(user);
     match target.cap.kind {
         CapType::CNode => cnode(me, &root, &target, method, [a[0], a[1], a[2], a[3]]),
         CapType::Ram => ram(me, &root, &target, method, a),
         CapType::VNodeL0 | CapType::VNodeL1 | CapType::VNodeL2 | CapType::VNodeL3 => {
             vnode(me, &root, &target, method, [a[0], a[1], a[2]])
         }
-        CapType::Frame | CapType::DevFrame if method == frame::IDENTIFY => {
-            Ok([target.cap.base, target.cap.size, 0])
-        }
         CapType::Dispatcher => dispatcher_method(me, &root, &target, method, frame),
-        CapType::Kernel => kernel(me, method, [a[0], a[1]]),
         _ => Err(SysError::InvalidMethod),
     }
 }
@@ -216,9 +226,9 @@ fn dispatcher_method(
 }
 
 /// Kernel.print / power_off / null / identify.
-fn kernel(me: &CpuDriver, method: u64, a: [u64; 2]) -> SysResult {
+fn kernel(me: &CpuDriver, user: &UserCore, method: u64, a: [u64; 2]) -> SysResult {
     match method {
-        kernel::PRINT => print(me, a[0], a[1]),
+        kernel::PRINT => print(user, a[0], a[1]),
         kernel::POWER_OFF => crate::power::power_off_current(),
         kernel::NULL => Ok([0; 3]),
         kernel::IDENTIFY => Ok([me.index as u64, me.online_cores(), 0]),
@@ -228,11 +238,10 @@ fn kernel(me: &CpuDriver, method: u64, a: [u64; 2]) -> SysResult {
 
 /// Prints user bytes `[address, address + length)` as one console line,
 /// reading them through the page tables (never through the user's VA).
-fn print(me: &CpuDriver, address: u64, length: u64) -> SysResult {
+fn print(user: &UserCore, address: u64, length: u64) -> SysResult {
     if length > PRINT_LIMIT {
         return Err(SysError::InvalidArgument);
     }
-    let user = me.user.borrow();
     // SAFETY: `current` is this core's running dispatcher.
     let root = unsafe { dispatcher_object::object(user.current) }.vspace(&user.slots)?;
     let mut text = [0u8; PRINT_LIMIT as usize];
