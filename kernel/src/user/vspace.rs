@@ -7,17 +7,10 @@ use crate::arch::aarch64::mmu::mair_index;
 use crate::boot::phys_to_virt;
 use caps::Rights;
 
-const VALID: u64 = 1;
-const TABLE_OR_PAGE: u64 = 1 << 1;
-const ATTR_INDEX_SHIFT: u64 = 2;
-const USER_ACCESS: u64 = 1 << 6;
-const READ_ONLY: u64 = 1 << 7;
-const INNER_SHAREABLE: u64 = 3 << 8;
-const ACCESS_FLAG: u64 = 1 << 10;
-const NOT_GLOBAL: u64 = 1 << 11;
-const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
-const USER_EXECUTE_NEVER: u64 = 1 << 54;
-const OUTPUT_ADDRESS: u64 = ((1 << 48) - 1) & !0xfff;
+use crate::arch::aarch64::mmu::descriptor::{
+    ACCESS_FLAG, ATTR_INDEX_SHIFT, INNER_SHAREABLE, NOT_GLOBAL, OUTPUT_ADDRESS, PRIVILEGED_EXECUTE_NEVER,
+    READ_ONLY, TABLE_OR_PAGE, USER_ACCESS, USER_EXECUTE_NEVER, VALID,
+};
 /// Entries in a table.
 pub const ENTRIES: u64 = 512;
 /// Bytes in a user page.

@@ -14,15 +14,37 @@ const ENTRIES: usize = 512;
 /// Tables in the boot pool: image (TTBR0+TTBR1), linear RAM and devices.
 const POOL_TABLES: usize = 32;
 
-const VALID: u64 = 1;
-const TABLE_OR_PAGE: u64 = 1 << 1;
-const ATTR_INDEX_SHIFT: u64 = 2;
-const READ_ONLY: u64 = 1 << 7;
-const INNER_SHAREABLE: u64 = 3 << 8;
-const ACCESS_FLAG: u64 = 1 << 10;
-const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
-const USER_EXECUTE_NEVER: u64 = 1 << 54;
-const OUTPUT_ADDRESS: u64 = ((1 << 48) - 1) & !(PAGE_SIZE - 1);
+/// VMSAv8-64 descriptor bits (4 KiB granule), for the kernel's tables and
+/// the user tables (`user::vspace`).
+pub mod descriptor {
+    /// Valid.
+    pub const VALID: u64 = 1;
+    /// Table (levels 0–2) or page (level 3), rather than block.
+    pub const TABLE_OR_PAGE: u64 = 1 << 1;
+    /// Position of the `MAIR_EL1` slot number.
+    pub const ATTR_INDEX_SHIFT: u64 = 2;
+    /// AP[1]: accessible from EL0.
+    pub const USER_ACCESS: u64 = 1 << 6;
+    /// AP[2]: read-only.
+    pub const READ_ONLY: u64 = 1 << 7;
+    /// Inner shareable.
+    pub const INNER_SHAREABLE: u64 = 3 << 8;
+    /// Access flag (set: no access-flag faults).
+    pub const ACCESS_FLAG: u64 = 1 << 10;
+    /// Not global (tagged with the ASID).
+    pub const NOT_GLOBAL: u64 = 1 << 11;
+    /// Never executable at EL1.
+    pub const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
+    /// Never executable at EL0.
+    pub const USER_EXECUTE_NEVER: u64 = 1 << 54;
+    /// The output address field.
+    pub const OUTPUT_ADDRESS: u64 = ((1 << 48) - 1) & !(super::PAGE_SIZE - 1);
+}
+
+use descriptor::{
+    ACCESS_FLAG, ATTR_INDEX_SHIFT, INNER_SHAREABLE, OUTPUT_ADDRESS, PRIVILEGED_EXECUTE_NEVER, READ_ONLY,
+    TABLE_OR_PAGE, USER_EXECUTE_NEVER, VALID,
+};
 
 /// `MAIR_EL1` slot numbers used in descriptors.
 pub mod mair_index {

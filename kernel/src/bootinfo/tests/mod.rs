@@ -6,13 +6,13 @@ use super::*;
 use proptest::prelude::*;
 use std::vec::Vec;
 
-const GICV3_SMP8: &[u8] = include_bytes!("../../tests/dtb/virt-gicv3-smp8.dtb");
-const GICV2_SMP8: &[u8] = include_bytes!("../../tests/dtb/virt-gicv2-smp8.dtb");
-const GICV2_SMP1: &[u8] = include_bytes!("../../tests/dtb/virt-gicv2-smp1.dtb");
-const GICV3_SMP20: &[u8] = include_bytes!("../../tests/dtb/virt-gicv3-smp20.dtb");
-const EL2_SMP4: &[u8] = include_bytes!("../../tests/dtb/virt-el2-smp4.dtb");
-const SOC_RANGES: &[u8] = include_bytes!("../../tests/dtb/soc-ranges.dtb");
-const CPUS_ODD: &[u8] = include_bytes!("../../tests/dtb/cpus-odd.dtb");
+const GICV3_SMP8: &[u8] = include_bytes!("../../../tests/dtb/virt-gicv3-smp8.dtb");
+const GICV2_SMP8: &[u8] = include_bytes!("../../../tests/dtb/virt-gicv2-smp8.dtb");
+const GICV2_SMP1: &[u8] = include_bytes!("../../../tests/dtb/virt-gicv2-smp1.dtb");
+const GICV3_SMP20: &[u8] = include_bytes!("../../../tests/dtb/virt-gicv3-smp20.dtb");
+const EL2_SMP4: &[u8] = include_bytes!("../../../tests/dtb/virt-el2-smp4.dtb");
+const SOC_RANGES: &[u8] = include_bytes!("../../../tests/dtb/soc-ranges.dtb");
+const CPUS_ODD: &[u8] = include_bytes!("../../../tests/dtb/cpus-odd.dtb");
 
 fn region(base: u64, size: u64) -> Region {
     Region { base, size }

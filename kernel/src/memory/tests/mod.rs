@@ -4,8 +4,8 @@ extern crate std;
 use super::*;
 use proptest::prelude::*;
 
-const SMP8: &[u8] = include_bytes!("../../tests/dtb/virt-gicv3-smp8.dtb");
-const SOC: &[u8] = include_bytes!("../../tests/dtb/soc-ranges.dtb");
+const SMP8: &[u8] = include_bytes!("../../../tests/dtb/virt-gicv3-smp8.dtb");
+const SOC: &[u8] = include_bytes!("../../../tests/dtb/soc-ranges.dtb");
 
 fn r(base: u64, size: u64) -> Region {
     Region { base, size }
