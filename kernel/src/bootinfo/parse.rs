@@ -8,7 +8,7 @@ use super::{
 };
 
 /// The affinity fields of MPIDR (Aff3, Aff2, Aff1, Aff0).
-pub const MPIDR_AFFINITY_MASK: u64 = (0xff << 32) | 0xff_ffff;
+pub const MPIDR_AFFINITY_MASK: u64 = (0xff << 32) | ((1 << 24) - 1);
 
 /// Most cells in an address (PCI buses use 3).
 const MAX_CELLS: usize = 4;

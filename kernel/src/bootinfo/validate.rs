@@ -7,7 +7,8 @@
 
 use super::DtError;
 
-const MAGIC: u32 = 0xd00d_feed;
+/// The FDT header magic, `d0 0d fe ed`.
+const MAGIC: u32 = u32::from_be_bytes([0xd0, 0x0d, 0xfe, 0xed]);
 const HEADER_LEN: usize = 40;
 const TOKEN_BEGIN_NODE: u32 = 1;
 const TOKEN_END_NODE: u32 = 2;

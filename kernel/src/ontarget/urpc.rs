@@ -34,8 +34,14 @@ pub mod result {
     pub const BLOCKED: usize = 5;
 }
 
+/// 2^64 / golden ratio, and the 64-bit FNV prime: well-mixing odd constants.
+const GOLDEN: u64 = 11_400_714_819_323_198_485;
+const FNV_PRIME: u64 = 1_099_511_628_211;
+/// Another odd multiplier (Marsaglia's xorshift* constant).
+const XORSHIFT_STAR: u64 = 2_685_821_657_736_338_717;
+
 fn checksum(words: &[u64]) -> u64 {
-    words.iter().fold(0x9e37_79b9_7f4a_7c15, |acc, w| (acc ^ w).rotate_left(23).wrapping_mul(0x100_0000_01b3))
+    words.iter().fold(GOLDEN, |acc, w| (acc ^ w).rotate_left(23).wrapping_mul(FNV_PRIME))
 }
 
 fn message(from: usize, to: usize, sequence: u64) -> Message {
@@ -43,7 +49,7 @@ fn message(from: usize, to: usize, sequence: u64) -> Message {
     let header = ((from as u64) << 56) | ((to as u64) << 48) | sequence;
     words[0] = header;
     for (k, word) in words.iter_mut().enumerate().take(6).skip(1) {
-        *word = sequence.wrapping_mul(0x2545_f491_4f6c_dd1d).rotate_left(k as u32 * 11) ^ header;
+        *word = sequence.wrapping_mul(XORSHIFT_STAR).rotate_left(k as u32 * 11) ^ header;
     }
     words[6] = checksum(&words[..6]);
     Message::new(words)
@@ -234,7 +240,7 @@ pub fn exchange(me: &CpuDriver, command: &Command) -> [u64; RESULT_WORDS] {
             })
         }),
         counts: [0; RESULT_WORDS],
-        random: 0x1234_5678_9abc_def1 ^ (me.index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        random: (me.index as u64 + 1).wrapping_mul(GOLDEN) | 1,
     };
     let waiter = CountingWaiter { inner: CoreWaiter { me }, blocks: Cell::new(0) };
     let doorbell = channels.doorbell(me.index);

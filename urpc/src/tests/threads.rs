@@ -93,6 +93,18 @@ fn doorbell_wakes_a_receiver_of_two_rings() {
             scope.spawn(move || {
                 let mut sender = ring.sender();
                 for index in 0..WAKE_COUNT {
+                    if index == WAKE_COUNT / 2 {
+                        // Both senders pause halfway until the receiver, with
+                        // nothing left to read, has blocked at least once: the
+                        // blocking path is exercised however the threads are
+                        // scheduled (a busy machine may never let it run dry).
+                        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                        while waiter.blocks.load(Ordering::Relaxed) == 0
+                            && std::time::Instant::now() < deadline
+                        {
+                            thread::yield_now();
+                        }
+                    }
                     send(&mut sender, &numbered(index));
                     let _ = doorbell.notify(waiter, 1);
                     if index % 64 == 0 {
