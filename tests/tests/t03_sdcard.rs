@@ -39,7 +39,14 @@ fn check_card(psci: bool) {
     }
     assert_eq!(files.contains("bl31.bin"), psci, "{files}");
     let config = run("mtype", &["-i", &fat, "::/config.txt"]);
-    for line in ["arm_64bit=1", "kernel=kernel8.img", "enable_uart=1", "device_tree=bcm2711-rpi-4-b.dtb"] {
+    assert!(files.contains("initrd.cpio"), "boot modules missing: {files}");
+    for line in [
+        "arm_64bit=1",
+        "kernel=kernel8.img",
+        "enable_uart=1",
+        "device_tree=bcm2711-rpi-4-b.dtb",
+        "initramfs initrd.cpio followkernel",
+    ] {
         assert!(config.lines().any(|l| l == line), "{line} missing: {config}");
     }
     assert_eq!(config.lines().any(|l| l == "armstub=bl31.bin"), psci, "{config}");
