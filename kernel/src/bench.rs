@@ -23,7 +23,7 @@ const BATCH: u64 = 64;
 const STREAM: u64 = 1024;
 const STREAMS: u64 = 4;
 /// Messages per batch call in the throughput benchmark.
-const STREAM_BATCH: usize = 16;
+const STREAM_BATCH: usize = 32;
 /// Polls between two deadline checks.
 const DEADLINE_CHECK: u32 = 256;
 /// The responder's "counting" mark in the second bench line.
@@ -91,15 +91,18 @@ impl Benchmark {
     }
 }
 
-/// Runs every benchmark between the boot CPU and the next online core and
-/// prints one `BENCH` line each.
-pub fn run_all(me: &CpuDriver, online: u64) {
+/// Runs every benchmark (or only the one named) between the boot CPU and the
+/// next online core and prints one `BENCH` line each.
+pub fn run_all(me: &CpuDriver, online: u64, only: Option<&str>) {
     let shared = me.shared;
     let Some(partner) = (0..shared.info.cpu_count).find(|&j| j != me.index && online & (1 << j) != 0) else {
         log::error!("bench: needs at least 2 online cores");
         return;
     };
-    for benchmark in ALL {
+    if let Some(name) = only.filter(|name| !ALL.iter().any(|b| b.name() == *name)) {
+        log::error!("bench: no benchmark {name}");
+    }
+    for benchmark in ALL.into_iter().filter(|b| only.is_none_or(|name| b.name() == name)) {
         shared.channels.reset();
         shared.bench_lines.iter().for_each(|line| line.0.store(0, Relaxed));
         let online = (1 << me.index) | (1 << partner);
@@ -234,15 +237,26 @@ impl Pair<'_> {
         }
     }
 
-    /// Sends `count` messages in batches, as the ring allows.
+    fn receive_blocking(&mut self) -> Option<Message> {
+        let waiter = CoreWaiter { me: self.me };
+        let doorbell = self.me.shared.channels.doorbell(self.me.index);
+        let deadline = self.deadline;
+        let receiver = &mut self.receiver;
+        doorbell.wait_for(&waiter, WaitPolicy::BLOCK, || match receiver.try_recv() {
+            Ok(message) => Some(Some(message)),
+            Err(RecvError::Empty) if cpu::counter() <= deadline => None,
+            Err(_) => Some(None),
+        })
+    }
+
+    /// Sends `count` messages, written straight into the ring in batches
+    /// of up to `STREAM_BATCH`, as the ring allows.
     fn stream_out(&mut self, count: u64) {
-        let batch: [Message; STREAM_BATCH] =
-            core::array::from_fn(|k| Message::new([k as u64, 0, 0, 0, 0, 0, 0]));
         let mut sent = 0;
         let mut polls = 0u32;
         while sent < count {
             let want = ((count - sent) as usize).min(STREAM_BATCH);
-            match self.sender.try_send_batch(&batch[..want]) {
+            match self.sender.try_send_each(want, |k| Message::new([sent + k as u64, 0, 0, 0, 0, 0, 0])) {
                 Ok(n) => sent += n as u64,
                 Err(_) => {
                     polls = polls.wrapping_add(1);
@@ -255,37 +269,27 @@ impl Pair<'_> {
         }
     }
 
-    /// Receives `count` messages in batches.
-    fn stream_in(&mut self, count: u64) {
-        let mut buffer = [Message::default(); STREAM_BATCH];
+    /// Receives `count` messages in batches, summing their first words (the
+    /// consumer reads each message once, from its private copy).
+    fn stream_in(&mut self, count: u64) -> u64 {
         let mut received = 0;
+        let mut sum = 0u64;
         let mut polls = 0u32;
         while received < count {
             let want = ((count - received) as usize).min(STREAM_BATCH);
-            match self.receiver.try_recv_batch(&mut buffer[..want]) {
+            match self.receiver.try_recv_each(want, |message| sum = sum.wrapping_add(message.words[0])) {
                 Ok(n) => received += n as u64,
                 Err(RecvError::Empty) => {
                     polls = polls.wrapping_add(1);
                     if polls.is_multiple_of(DEADLINE_CHECK) && self.late() {
-                        return;
+                        break;
                     }
                     cpu::relax();
                 }
-                Err(_) => return,
+                Err(_) => break,
             }
         }
-    }
-
-    fn receive_blocking(&mut self) -> Option<Message> {
-        let waiter = CoreWaiter { me: self.me };
-        let doorbell = self.me.shared.channels.doorbell(self.me.index);
-        let deadline = self.deadline;
-        let receiver = &mut self.receiver;
-        doorbell.wait_for(&waiter, WaitPolicy::BLOCK, || match receiver.try_recv() {
-            Ok(message) => Some(Some(message)),
-            Err(RecvError::Empty) if cpu::counter() <= deadline => None,
-            Err(_) => Some(None),
-        })
+        sum
     }
 
     /// Operation number `n` (from 1) on the initiator.
@@ -339,8 +343,8 @@ impl Pair<'_> {
                     self.send(n, true);
                 }
                 Benchmark::UrpcThroughput => {
-                    self.stream_in(STREAM);
-                    self.send(n, false);
+                    let sum = self.stream_in(STREAM);
+                    self.send(sum, false);
                 }
                 Benchmark::SgiRoundTrip => {
                     self.me.wait_until(self.deadline, || self.me.bench_sgis.get() >= sgis_before + n);

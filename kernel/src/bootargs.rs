@@ -7,6 +7,8 @@ pub struct BootArgs<'a> {
     pub poweroff: bool,
     /// `bench`: run the benchmarks, print `BENCH` lines, power off.
     pub bench: bool,
+    /// `bench=<name>`: run only that benchmark.
+    pub bench_only: Option<&'a str>,
     /// `test=<name>`: run this on-target test, report, power off.
     pub test: Option<&'a str>,
     /// `init=<program>`: the boot CPU's first program (default `monitor`).
@@ -22,6 +24,10 @@ pub fn parse<'a>(line: &'a str, mut on_unknown: impl FnMut(&'a str)) -> BootArgs
         match word.split_once('=') {
             None if word == "poweroff" => args.poweroff = true,
             None if word == "bench" => args.bench = true,
+            Some(("bench", name)) if !name.is_empty() => {
+                args.bench = true;
+                args.bench_only = Some(name);
+            }
             Some(("test", name)) if !name.is_empty() => args.test = Some(name),
             Some(("init", name)) if !name.is_empty() => args.init = Some(name),
             _ => {
@@ -46,6 +52,8 @@ mod tests {
         assert_eq!(args.init, Some("hello"));
         assert!(args.poweroff);
         assert!(args.bench);
+        let only = parse("bench=urpc_tput", |_| panic!());
+        assert_eq!((only.bench, only.bench_only), (true, Some("urpc_tput")));
         assert_eq!(args.test, Some("urpc"));
         assert_eq!(args.unknown, 3);
         assert_eq!(ignored, ["console=ttyS0", "test=", "x"]);

@@ -46,8 +46,36 @@ impl<'a, const N: usize> Sender<'a, N> {
         if count == 0 {
             return Err(SendError::Full);
         }
-        messages[..count].iter().for_each(|message| self.publish(message));
+        // The cursor stays in a register for the batch, as in `publish`.
+        let mut sent = self.sent;
+        for message in &messages[..count] {
+            sent = Self::publish_at(self.ring, sent, message);
+        }
+        self.sent = sent;
         Ok(count)
+    }
+
+    /// Sends up to `count` messages, made by `make(i)` for the i-th one
+    /// straight into the ring, as many as fit; returns how many. Errors as
+    /// [`try_send_batch`](Self::try_send_batch) (`Full` only if none fit).
+    pub fn try_send_each(
+        &mut self,
+        count: usize,
+        mut make: impl FnMut(usize) -> Message,
+    ) -> Result<usize, SendError> {
+        if count == 0 {
+            return Ok(0);
+        }
+        let fit = self.room(count)?.min(count);
+        if fit == 0 {
+            return Err(SendError::Full);
+        }
+        let mut sent = self.sent;
+        for index in 0..fit {
+            sent = Self::publish_at(self.ring, sent, &make(index));
+        }
+        self.sent = sent;
+        Ok(fit)
     }
 
     /// Messages sent so far.
@@ -87,11 +115,17 @@ impl<'a, const N: usize> Sender<'a, N> {
 
     /// Writes `message` into the next slot and publishes it (room checked).
     fn publish(&mut self, message: &Message) {
-        let slot = self.ring.slot(self.sent);
+        self.sent = Self::publish_at(self.ring, self.sent, message);
+    }
+
+    /// Writes `message` as message `sent` (0-based) and publishes it; returns
+    /// the new count.
+    fn publish_at(ring: &Ring<N>, sent: u64, message: &Message) -> u64 {
+        let slot = ring.slot(sent);
         slot.write_payload(message);
-        self.sent += 1;
         // Release, and last: the receiver's Acquire load of the header that
         // sees this sequence number also sees the payload written above.
-        slot.sequence.store(self.sent, Release);
+        slot.sequence.store(sent + 1, Release);
+        sent + 1
     }
 }

@@ -232,7 +232,7 @@ extern "C" fn continue_primary(driver: usize) -> ! {
         crate::power::power_off_current();
     }
     if args.bench {
-        crate::bench::run_all(me, online);
+        crate::bench::run_all(me, online, args.bench_only);
         crate::power::power_off_current();
     }
     if args.poweroff {

@@ -14,16 +14,20 @@ const N: usize = 4;
 enum Step {
     Send,
     SendBatch(usize),
+    SendEach(usize),
     Recv,
     RecvBatch(usize),
+    RecvEach(usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         Just(Step::Send),
         (0..=2 * N).prop_map(Step::SendBatch),
+        (0..=2 * N).prop_map(Step::SendEach),
         Just(Step::Recv),
         (0..=2 * N).prop_map(Step::RecvBatch),
+        (0..=2 * N).prop_map(Step::RecvEach),
     ]
 }
 
@@ -85,6 +89,21 @@ proptest! {
                     let batch = model.fresh(count);
                     let result = sender.try_send_batch(&batch);
                     model.check_send(&batch, result);
+                }
+                Step::SendEach(count) => {
+                    let batch = model.fresh(count);
+                    let result = sender.try_send_each(count, |i| batch[i]);
+                    model.check_send(&batch, result);
+                }
+                Step::RecvEach(count) => {
+                    let mut got = std::vec![Message::default(); count];
+                    let mut at = 0;
+                    let result = receiver.try_recv_each(count, |message| {
+                        got[at] = *message;
+                        at += 1;
+                    });
+                    prop_assert_eq!(at, result.unwrap_or(0));
+                    model.check_recv(&got, result);
                 }
                 Step::Recv => {
                     let expected = model.queue.pop_front().ok_or(RecvError::Empty);
