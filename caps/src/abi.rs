@@ -107,11 +107,13 @@ pub enum KernelError {
     WrongLevel = 37,
     /// The dispatcher was not set up (or cannot run now).
     NotSetUp = 38,
+    /// A per-core limit was reached (e.g. live CNodes).
+    LimitReached = 39,
 }
 
 impl KernelError {
     /// Every kernel error, in code order.
-    pub const ALL: [KernelError; 7] = [
+    pub const ALL: [KernelError; 8] = [
         KernelError::InvalidMethod,
         KernelError::InvalidArgument,
         KernelError::InvalidBuffer,
@@ -119,6 +121,7 @@ impl KernelError {
         KernelError::NotMapped,
         KernelError::WrongLevel,
         KernelError::NotSetUp,
+        KernelError::LimitReached,
     ];
 
     /// The code in `x0`.

@@ -61,13 +61,15 @@ pub enum Error {
     WrongLevel = caps::abi::KernelError::WrongLevel as u32,
     /// The dispatcher has not been set up.
     NotSetUp = caps::abi::KernelError::NotSetUp as u32,
+    /// A per-core limit was reached (e.g. live CNodes).
+    LimitReached = caps::abi::KernelError::LimitReached as u32,
     /// The kernel returned a code this library does not know (not a kernel code).
     Unknown = u32::MAX,
 }
 
 impl Error {
     /// Every error the kernel can return, in code order.
-    pub const ALL: [Error; 25] = [
+    pub const ALL: [Error; 26] = [
         Error::InvalidCPtr,
         Error::DepthMismatch,
         Error::DepthExceeded,
@@ -93,6 +95,7 @@ impl Error {
         Error::NotMapped,
         Error::WrongLevel,
         Error::NotSetUp,
+        Error::LimitReached,
     ];
 
     /// The error for a nonzero `x0`; `None` for 0 (success) or an unknown code.

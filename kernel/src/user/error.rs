@@ -23,6 +23,8 @@ pub enum SysError {
     WrongLevel,
     /// The dispatcher was not set up (or cannot run now).
     NotSetUp,
+    /// A per-core limit was reached.
+    LimitReached,
 }
 
 impl SysError {
@@ -37,6 +39,7 @@ impl SysError {
             SysError::NotMapped => u64::from(KernelError::NotMapped.code()),
             SysError::WrongLevel => u64::from(KernelError::WrongLevel.code()),
             SysError::NotSetUp => u64::from(KernelError::NotSetUp.code()),
+            SysError::LimitReached => u64::from(KernelError::LimitReached.code()),
         }
     }
 }

@@ -119,7 +119,12 @@ fn ram(me: &CpuDriver, root: &Capability, ram: &Resolved, method: u64, a: [u64; 
     let dest_cnode = lookup(user, root, a[3])?;
     let dest = SlotLocation::in_cnode(&dest_cnode.cap, a[4])?;
     let request = RetypeRequest { kind, size_bits, offset: a[2], count: a[5] };
+    let new_cnodes = if kind == CapType::CNode { request.count } else { 0 };
+    if user.slots.live_cnodes.saturating_add(new_cnodes) > super::store::MAX_CNODES {
+        return Err(SysError::LimitReached);
+    }
     user.database.retype(&mut user.slots, ram.slot, &request, &dest)?;
+    user.slots.live_cnodes += new_cnodes;
     for index in 0..request.count {
         let slot = dest.checked(index)?.addr()?;
         let cap = CapDatabase::capability(&user.slots, CapDatabase::handle(&user.slots, slot)?)?;

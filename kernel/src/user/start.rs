@@ -81,6 +81,7 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
     let mut user = me.user.borrow_mut();
     let UserCore { database, slots, current } = &mut *user;
     *slots = KernelSlots::new(me.shared.partitions[me.index]);
+    slots.live_cnodes = 1;
     let slot_at =
         |index: u64| SlotAddr::new(cnode + index * SLOT_BYTES).ok_or(caps::CapError::BadSlotAddress);
     for index in 0..1 << ROOT_RADIX {

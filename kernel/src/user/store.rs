@@ -6,15 +6,26 @@ use crate::boot::phys_to_virt;
 use crate::memory::Partition;
 use caps::{Capability, Slot, SlotAddr, SlotStore, SLOT_BYTES};
 
+/// Most CNodes alive on one core. Destroying a CNode that holds the last
+/// capability to another recurses (in the `caps` crate) once per nesting
+/// level; bounding the number of CNodes bounds the nesting, so no program
+/// can exhaust the 64 KiB kernel stack. Measured with `usertest`'s chain
+/// (each CNode holding the only capability to the next): 400 levels fit,
+/// ~2,000 overflowed the stack; 128 leaves a wide margin. (An iterative
+/// destroy in `caps` would lift the limit.)
+pub const MAX_CNODES: u64 = 128;
+
 /// Slots anywhere in one core's partition.
 pub struct KernelSlots {
     partition: Partition,
+    /// CNode objects alive on this core.
+    pub live_cnodes: u64,
 }
 
 impl KernelSlots {
     /// Slots in `partition` (this core's RAM).
     pub fn new(partition: Partition) -> Self {
-        KernelSlots { partition }
+        KernelSlots { partition, live_cnodes: 0 }
     }
 
     fn place(&self, addr: SlotAddr) -> Option<*mut Slot> {
@@ -52,6 +63,12 @@ impl SlotStore for KernelSlots {
     fn cap_removed(&mut self, cap: &Capability) {
         if cap.mapping != 0 {
             vspace::clear_entry(cap.mapping);
+        }
+    }
+
+    fn object_destroyed(&mut self, cap: &Capability) {
+        if cap.kind == caps::CapType::CNode {
+            self.live_cnodes = self.live_cnodes.saturating_sub(1);
         }
     }
 }

@@ -13,6 +13,7 @@ extern crate alloc;
 
 mod check;
 mod faults;
+mod limits;
 mod memory;
 mod negative;
 mod positive;
@@ -27,6 +28,7 @@ fn main(core: usize, cores: usize) -> i32 {
     positive::run(&mut report);
     negative::run(&mut report);
     faults::run(&mut report);
+    limits::run(&mut report);
     report.summary();
     Kernel::initial().power_off()
 }
