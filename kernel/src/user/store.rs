@@ -62,13 +62,22 @@ impl SlotStore for KernelSlots {
 
     fn cap_removed(&mut self, cap: &Capability) {
         if cap.mapping != 0 {
-            vspace::clear_entry(cap.mapping);
+            vspace::clear_entry_if_maps(cap.mapping, cap.base);
         }
     }
 
     fn object_destroyed(&mut self, cap: &Capability) {
         if cap.kind == caps::CapType::CNode {
             self.live_cnodes = self.live_cnodes.saturating_sub(1);
+        }
+        if cap.kind.vnode_level().is_some() {
+            // The table is already unlinked (its own mapping went with its
+            // last capability); clearing it leaves the records of what was
+            // mapped in it pointing at empty entries.
+            // SAFETY: the VNode object is this core's RAM, linearly mapped,
+            // and no capability refers to it any more.
+            unsafe { core::ptr::write_bytes(phys_to_virt(cap.base) as *mut u8, 0, cap.size as usize) };
+            vspace::flush_tlb();
         }
     }
 }

@@ -64,6 +64,24 @@ pub fn clear_entry(entry: u64) {
     flush_tlb();
 }
 
+/// Clears the entry if it still maps `target` (a frame or table base). A
+/// capability's mapping record can outlive the table it points into (the
+/// table's last capability was deleted, and its memory may since hold
+/// another object); the check makes a stale record harmless: the word is
+/// left alone unless it is exactly a valid descriptor for `target`, a value
+/// only user-controlled data could hold.
+pub fn clear_entry_if_maps(entry: u64, target: u64) {
+    if maps(entry, target) {
+        clear_entry(entry);
+    }
+}
+
+/// Whether the entry at `entry` is a valid descriptor for `target`.
+pub fn maps(entry: u64, target: u64) -> bool {
+    let value = read_entry(entry);
+    is_valid(value) && value & OUTPUT_ADDRESS == target
+}
+
 /// Drops every EL1&0 translation this core cached (address spaces share
 /// ASID 0 for now).
 pub fn flush_tlb() {

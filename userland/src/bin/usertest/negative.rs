@@ -26,6 +26,7 @@ pub fn run(report: &mut Report) {
     report.case("wrong level frame in L2", frame_in_l2);
     report.case("wrong level L3 in L1", l3_in_l1);
     report.case("invalid buffer", invalid_buffer);
+    report.case("table deleted before its frame", table_deleted_first);
 }
 
 fn invalid_cptr(_: &mut Report) -> Outcome {
@@ -96,6 +97,24 @@ fn l3_in_l1(report: &mut Report) -> Outcome {
     let tables = report.heap()?;
     let l3 = step("retype L3", object::vnode(3))?;
     expect_error("map", tables.l1.map(l3.cptr(), 1, Rights::READ_WRITE), Error::WrongLevel)
+}
+
+/// An L3 table with a frame in it is deleted first: its own mapping goes,
+/// the frame's record of its entry is stale, and using or deleting the frame
+/// afterwards must neither fail nor touch the (cleared) table.
+fn table_deleted_first(report: &mut Report) -> Outcome {
+    let tables = report.heap()?;
+    let l3 = step("retype L3", object::vnode(3))?;
+    let page = frame()?;
+    step("map L3", tables.l2.map(l3.cptr(), 7, Rights::READ_WRITE))?;
+    step("map frame", l3.map(page.cptr(), 0, Rights::READ_WRITE))?;
+    let l3_slot = l3.cptr().address();
+    step("delete L3", CNode::root().delete(l3_slot))?;
+    expect_error("unmap from deleted L3", l3.unmap(page.cptr()), Error::SlotEmpty)?;
+    step("map the frame again, into the heap's L3", tables.l3.map(page.cptr(), 300, Rights::READ_WRITE))?;
+    step("unmap it", tables.l3.unmap(page.cptr()))?;
+    step("delete the frame", CNode::root().delete(page.cptr().address()))?;
+    step("kernel still answers", Kernel::initial().null())
 }
 
 fn invalid_buffer(_: &mut Report) -> Outcome {
