@@ -179,7 +179,6 @@ fn place_drivers(shared: &'static BootShared) -> &'static CpuDriver {
             user: RefCell::new(UserCore {
                 database: caps::CapDatabase::new(),
                 slots: KernelSlots::new(shared.partitions[index]),
-                current: 0,
             }),
         };
         // SAFETY: the partition's first DRIVER_AREA bytes are mapped RAM that

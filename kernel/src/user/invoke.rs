@@ -60,8 +60,11 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
     let method = frame.registers[1];
     let a: [u64; 6] = core::array::from_fn(|i| frame.registers[2 + i]);
     let user = me.user.borrow();
-    // SAFETY: `current` is this core's running dispatcher.
-    let current = unsafe { dispatcher_object::object(user.current) };
+    if user.slots.running_gone {
+        return Err(CapError::Stale.into());
+    }
+    // SAFETY: `running` is this core's running dispatcher, alive (checked).
+    let current = unsafe { dispatcher_object::object(user.slots.running) };
     let root = current.cspace_in_place(&user.slots)?;
     let (slot, cap) = find(&user, root, frame.registers[0])?;
     // Methods that only read run on the capability in place; the others get
@@ -216,8 +219,8 @@ fn dispatcher_method(
             }
             object.set_spaces(&user.slots, cspace.slot, vspace.slot)?;
             object.context = ExceptionFrame::user(frame.registers[4], frame.registers[5], &[]);
-            // SAFETY: `current` is this core's running dispatcher.
-            let name = unsafe { dispatcher_object::object(user.current) }.name;
+            // SAFETY: the running dispatcher, alive (`invoke` checked).
+            let name = unsafe { dispatcher_object::object(user.slots.running) }.name;
             object.name = name;
             object.state = state::READY;
             Ok([0; 3])
@@ -259,8 +262,8 @@ fn print(user: &UserCore, address: u64, length: u64) -> SysResult {
     if length > PRINT_LIMIT {
         return Err(SysError::InvalidArgument);
     }
-    // SAFETY: `current` is this core's running dispatcher.
-    let root = unsafe { dispatcher_object::object(user.current) }.vspace(&user.slots)?;
+    // SAFETY: the running dispatcher, alive (`invoke` checked).
+    let root = unsafe { dispatcher_object::object(user.slots.running) }.vspace(&user.slots)?;
     let mut text = [0u8; PRINT_LIMIT as usize];
     for (offset, byte) in text.iter_mut().enumerate().take(length as usize) {
         let va = address.checked_add(offset as u64).ok_or(SysError::InvalidBuffer)?;

@@ -23,8 +23,6 @@ use store::KernelSlots;
 pub struct UserCore {
     /// The capability derivation database.
     pub database: CapDatabase,
-    /// Where slots live.
+    /// Where slots live (and the running dispatcher: `slots.running`).
     pub slots: KernelSlots,
-    /// Physical address of the running dispatcher (0: none).
-    pub current: u64,
 }

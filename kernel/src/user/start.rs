@@ -79,7 +79,7 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
     unsafe { core::ptr::write_bytes(phys_to_virt(l0) as *mut u8, 0, (ram - l0) as usize) };
 
     let mut user = me.user.borrow_mut();
-    let UserCore { database, slots, current } = &mut *user;
+    let UserCore { database, slots } = &mut *user;
     *slots = KernelSlots::new(me.shared.partitions[me.index]);
     slots.live_cnodes = 1;
     let slot_at =
@@ -117,7 +117,7 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
     object.set_name(program);
     object.state = state::RUNNING;
     object.context = ExceptionFrame::user(entry, STACK_TOP, &[me.index as u64, me.online_cores()]);
-    *current = dispatcher_base;
+    slots.set_running(dispatcher_base);
     enable_user_counter();
     vspace::switch_to(l0);
     Ok(object.context)

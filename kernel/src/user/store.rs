@@ -1,7 +1,7 @@
 //! The kernel's `caps::SlotStore`: capability slots live in this core's RAM
 //! (CNode objects), reached through the linear map.
 
-use super::vspace;
+use super::{dispatcher, vspace};
 use crate::boot::phys_to_virt;
 use crate::memory::Partition;
 use caps::{Capability, Slot, SlotAddr, SlotStore, SLOT_BYTES};
@@ -15,17 +15,59 @@ use caps::{Capability, Slot, SlotAddr, SlotStore, SLOT_BYTES};
 /// destroy in `caps` would lift the limit.)
 pub const MAX_CNODES: u64 = 128;
 
-/// Slots anywhere in one core's partition.
+/// Slots anywhere in one core's partition, and what the kernel must know
+/// when objects die: the live CNode count and the running dispatcher.
 pub struct KernelSlots {
     partition: Partition,
     /// CNode objects alive on this core.
     pub live_cnodes: u64,
+    /// Physical address of the running dispatcher (0: none).
+    pub running: u64,
+    /// The running dispatcher's object was destroyed (its last capability
+    /// deleted while it runs): its memory may be reused, so the kernel no
+    /// longer reads or writes it.
+    pub running_gone: bool,
+    /// The parent the destroyed running dispatcher would return to.
+    pub gone_parent: u64,
 }
 
 impl KernelSlots {
     /// Slots in `partition` (this core's RAM).
     pub fn new(partition: Partition) -> Self {
-        KernelSlots { partition, live_cnodes: 0 }
+        KernelSlots { partition, live_cnodes: 0, running: 0, running_gone: false, gone_parent: 0 }
+    }
+
+    /// Makes the dispatcher at `base` (0: none) the running one.
+    pub fn set_running(&mut self, base: u64) {
+        self.running = base;
+        self.running_gone = false;
+        self.gone_parent = 0;
+    }
+
+    /// A dispatcher object dies: if it is running, remember that (and where it
+    /// would return); any dispatcher waiting to return to it is orphaned.
+    fn dispatcher_destroyed(&mut self, base: u64) {
+        if base == self.running && !self.running_gone {
+            self.running_gone = true;
+            // SAFETY: the object is still intact (it dies after this hook
+            // returns, and only this core could reuse its memory).
+            self.gone_parent = unsafe { dispatcher::object(base) }.parent;
+        }
+        if self.gone_parent == base {
+            self.gone_parent = 0;
+        }
+        // Walk the chain of dispatchers waiting in `Dispatcher.run` above the
+        // running one (every link is alive and the chain has no cycles: only
+        // a ready dispatcher can be run).
+        let mut link = if self.running_gone { self.gone_parent } else { self.running };
+        while link != 0 {
+            // SAFETY: `link` is a live dispatcher of this core (see above).
+            let object = unsafe { dispatcher::object(link) };
+            if object.parent == base {
+                object.parent = 0;
+            }
+            link = object.parent;
+        }
     }
 
     fn place(&self, addr: SlotAddr) -> Option<*mut Slot> {
@@ -69,6 +111,9 @@ impl SlotStore for KernelSlots {
     fn object_destroyed(&mut self, cap: &Capability) {
         if cap.kind == caps::CapType::CNode {
             self.live_cnodes = self.live_cnodes.saturating_sub(1);
+        }
+        if cap.kind == caps::CapType::Dispatcher {
+            self.dispatcher_destroyed(cap.base);
         }
         if cap.kind.vnode_level().is_some() {
             // The table is already unlinked (its own mapping went with its

@@ -19,7 +19,7 @@ pub fn lower_sync(frame: &mut ExceptionFrame) {
     if (frame.esr >> 26) & 0x3f != EC_SVC64 {
         return stop(me, frame, exception_class(frame.esr));
     }
-    let caller = me.user.borrow().current;
+    let caller = me.user.borrow().slots.running;
     let result = match frame.registers[8] {
         call::NULL => Ok([0; 3]),
         call::INVOKE => super::invoke::invoke(me, frame),
@@ -32,7 +32,7 @@ pub fn lower_sync(frame: &mut ExceptionFrame) {
         call::EXIT => return finish(me, frame, Finish::Exited(frame.registers[0])),
         _ => return stop(me, frame, "bad svc"),
     };
-    if me.user.borrow().current != caller {
+    if me.user.borrow().slots.running != caller {
         return; // switched to another dispatcher, whose registers are in `frame`
     }
     match result {
@@ -61,9 +61,10 @@ pub enum Finish {
 
 /// Reports a fault and ends the dispatcher.
 fn stop(me: &CpuDriver, frame: &mut ExceptionFrame, kind: &str) {
-    let current = me.user.borrow().current;
-    // SAFETY: `current` is this core's running dispatcher.
-    let name = unsafe { dispatcher::object(current) }.name;
+    let (current, gone) = (me.user.borrow().slots.running, me.user.borrow().slots.running_gone);
+    // SAFETY: `current` is this core's running dispatcher; read only while
+    // its object is alive.
+    let name = if gone { [b'?'; 16] } else { unsafe { dispatcher::object(current) }.name };
     let name = core::str::from_utf8(&name).unwrap_or("?").trim_end_matches('\0');
     log::info!(
         "fault: core={} program={name} {kind} esr={:#x} far={:#x} elr={:#x}",
@@ -78,16 +79,26 @@ fn stop(me: &CpuDriver, frame: &mut ExceptionFrame, kind: &str) {
 /// Ends the running dispatcher: back to its parent if it has one (which sees
 /// the outcome as the result of `Dispatcher.run`), else the core goes idle.
 fn finish(me: &CpuDriver, frame: &mut ExceptionFrame, how: Finish) {
-    let current = me.user.borrow().current;
-    // SAFETY: `current` is this core's running dispatcher.
-    let child = unsafe { dispatcher::object(current) };
-    child.state = state::DONE;
-    let parent_base = child.parent;
+    let (current, gone, gone_parent) = {
+        let slots = &me.user.borrow().slots;
+        (slots.running, slots.running_gone, slots.gone_parent)
+    };
+    let mut name = [b'?'; 16];
+    let parent_base = if gone {
+        gone_parent
+    } else {
+        // SAFETY: `current` is this core's running dispatcher, alive.
+        let child = unsafe { dispatcher::object(current) };
+        child.state = state::DONE;
+        name = child.name;
+        child.parent
+    };
     if parent_base == 0 {
         if let Finish::Exited(status) = how {
-            log::info!("exit: core={} program={} status={status}", me.index, child.name());
+            let name = core::str::from_utf8(&name).unwrap_or("?").trim_end_matches('\0');
+            log::info!("exit: core={} program={name} status={status}", me.index);
         }
-        me.user.borrow_mut().current = 0;
+        me.user.borrow_mut().slots.set_running(0);
         crate::arch::aarch64::cpu::disable_low_half();
         crate::command::idle(me);
     }
@@ -115,7 +126,7 @@ pub fn resume(me: &CpuDriver, frame: &mut ExceptionFrame, base: u64) {
     // object, the `eret` goes to EL0 with interrupts unmasked.
     frame.spsr &= SPSR_FLAGS;
     next.state = state::RUNNING;
-    me.user.borrow_mut().current = base;
+    me.user.borrow_mut().slots.set_running(base);
     match root {
         Ok(root) => vspace::switch_to(root),
         // Its address space is gone: it faults at once on return.
@@ -125,8 +136,8 @@ pub fn resume(me: &CpuDriver, frame: &mut ExceptionFrame, base: u64) {
 
 /// Saves the running dispatcher's context from `frame`.
 pub fn save(me: &CpuDriver, frame: &ExceptionFrame) -> Result<u64, SysError> {
-    let current = me.user.borrow().current;
-    if current == 0 {
+    let (current, gone) = (me.user.borrow().slots.running, me.user.borrow().slots.running_gone);
+    if current == 0 || gone {
         return Err(SysError::NotSetUp);
     }
     // SAFETY: `current` is this core's running dispatcher.

@@ -2,6 +2,7 @@
 
 use crate::check::{detail, ensure, step, Outcome, Report, Step};
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use userland::cap::{CNode, RunOutcome, VNode};
 use userland::object;
 use userland::syscall;
@@ -40,6 +41,7 @@ pub fn run(report: &mut Report) {
     report.case("fault instruction abort", instruction_abort);
     report.case("fault pc alignment", pc_alignment);
     report.case("child exit", child_exit);
+    report.case("child deletes its own dispatcher", child_deletes_itself);
 }
 
 /// Makes a dispatcher in a fresh slot, sets it up with this program's CSpace
@@ -119,6 +121,36 @@ extern "C" fn child_instruction_abort() -> ! {
 extern "C" fn child_misaligned_jump() -> ! {
     trap::jump(MISALIGNED_PC);
     syscall::exit(204)
+}
+
+/// Slot of the dispatcher that deletes itself (read by the child).
+static SELF_SLOT: AtomicUsize = AtomicUsize::new(0);
+/// Status that child exits with.
+const SELF_DELETE_STATUS: usize = 9;
+
+/// A child deletes the last capability to its own dispatcher while it runs:
+/// the kernel must stop touching the object (its memory may be reused) and
+/// still return the child's exit to the parent.
+fn child_deletes_itself(_: &mut Report) -> Outcome {
+    let child = step("retype dispatcher", object::dispatcher())?;
+    let stack_top = CHILD_STACK.0.get() as usize + STACK_SIZE;
+    let (cspace, vspace) = (CNode::root().cptr(), VNode::root().cptr());
+    step("setup", child.setup(cspace, vspace, child_self_delete as *const () as usize, stack_top))?;
+    SELF_SLOT.store(child.cptr().address(), Ordering::SeqCst);
+    match step("run", child.run())? {
+        RunOutcome::Exited(SELF_DELETE_STATUS) => {}
+        other => return Err(detail!("expected Exited({SELF_DELETE_STATUS}), got {other:?}")),
+    }
+    let result = child.run();
+    ensure(result.is_err(), || detail!("the deleted dispatcher ran again: {result:?}"))
+}
+
+extern "C" fn child_self_delete() -> ! {
+    let status = match CNode::root().delete(SELF_SLOT.load(Ordering::SeqCst)) {
+        Ok(()) => SELF_DELETE_STATUS,
+        Err(_) => 205,
+    };
+    syscall::exit(status)
 }
 
 extern "C" fn child_exits() -> ! {
