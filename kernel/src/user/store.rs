@@ -122,6 +122,11 @@ impl SlotStore for KernelSlots {
             // SAFETY: the VNode object is this core's RAM, linearly mapped,
             // and no capability refers to it any more.
             unsafe { core::ptr::write_bytes(phys_to_virt(cap.base) as *mut u8, 0, cap.size as usize) };
+            if cap.kind == caps::CapType::VNodeL0 && vspace::active_root() == cap.base {
+                // The running address space itself: no translation at all
+                // until another one is installed.
+                crate::arch::aarch64::cpu::disable_low_half();
+            }
             vspace::flush_tlb();
         }
     }

@@ -129,8 +129,9 @@ pub fn resume(me: &CpuDriver, frame: &mut ExceptionFrame, base: u64) {
     me.user.borrow_mut().slots.set_running(base);
     match root {
         Ok(root) => vspace::switch_to(root),
-        // Its address space is gone: it faults at once on return.
-        Err(_) => vspace::switch_to(0),
+        // Its address space is gone: no translation at all (not a table at
+        // physical 0), so it faults at once on return.
+        Err(_) => crate::arch::aarch64::cpu::disable_low_half(),
     }
 }
 

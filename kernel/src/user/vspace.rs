@@ -102,6 +102,12 @@ pub fn switch_to(root: u64) {
     flush_tlb();
 }
 
+/// The L0 table `TTBR0_EL1` points at.
+pub fn active_root() -> u64 {
+    use aarch64_cpu::registers::{Readable, TTBR0_EL1};
+    TTBR0_EL1.get() & OUTPUT_ADDRESS
+}
+
 /// The index of `va` in the table of `level` (0..=3).
 pub fn index(va: u64, level: u32) -> u64 {
     (va >> (39 - 9 * level)) & (ENTRIES - 1)
