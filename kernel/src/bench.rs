@@ -191,28 +191,31 @@ impl Pair<'_> {
         cpu::counter() > self.deadline
     }
 
-    /// Spins (yielding) until `done`; the deadline is checked only every
-    /// `DEADLINE_CHECK` polls, to keep the counter read off the measured path.
+    /// One unsuccessful poll: yields and says whether to keep waiting. The
+    /// deadline is checked only every `DEADLINE_CHECK` polls, to keep the
+    /// counter read off the measured path.
+    fn keep_waiting(&self, polls: &mut u32) -> bool {
+        *polls = polls.wrapping_add(1);
+        if polls.is_multiple_of(DEADLINE_CHECK) && self.late() {
+            return false;
+        }
+        cpu::relax();
+        true
+    }
+
+    /// Spins (yielding) until `done` or the deadline.
     fn spin_until(&self, mut done: impl FnMut() -> bool) {
         let mut polls = 0u32;
-        while !done() {
-            polls = polls.wrapping_add(1);
-            if polls.is_multiple_of(DEADLINE_CHECK) && self.late() {
-                return;
-            }
-            cpu::relax();
-        }
+        while !done() && self.keep_waiting(&mut polls) {}
     }
 
     fn send(&mut self, n: u64, wake: bool) {
         let message = Message::new([n, 0, 0, 0, 0, 0, 0]);
         let mut polls = 0u32;
         while self.sender.try_send(&message).is_err() {
-            polls = polls.wrapping_add(1);
-            if polls.is_multiple_of(DEADLINE_CHECK) && self.late() {
+            if !self.keep_waiting(&mut polls) {
                 return;
             }
-            cpu::relax();
         }
         if wake {
             let waiter = CoreWaiter { me: self.me };
@@ -226,11 +229,9 @@ impl Pair<'_> {
             match self.receiver.try_recv() {
                 Ok(message) => return Some(message),
                 Err(RecvError::Empty) => {
-                    polls = polls.wrapping_add(1);
-                    if polls.is_multiple_of(DEADLINE_CHECK) && self.late() {
+                    if !self.keep_waiting(&mut polls) {
                         return None;
                     }
-                    cpu::relax();
                 }
                 Err(_) => return None,
             }
@@ -259,11 +260,9 @@ impl Pair<'_> {
             match self.sender.try_send_each(want, |k| Message::new([sent + k as u64, 0, 0, 0, 0, 0, 0])) {
                 Ok(n) => sent += n as u64,
                 Err(_) => {
-                    polls = polls.wrapping_add(1);
-                    if polls.is_multiple_of(DEADLINE_CHECK) && self.late() {
+                    if !self.keep_waiting(&mut polls) {
                         return;
                     }
-                    cpu::relax();
                 }
             }
         }
@@ -280,11 +279,9 @@ impl Pair<'_> {
             match self.receiver.try_recv_each(want, |message| sum = sum.wrapping_add(message.words[0])) {
                 Ok(n) => received += n as u64,
                 Err(RecvError::Empty) => {
-                    polls = polls.wrapping_add(1);
-                    if polls.is_multiple_of(DEADLINE_CHECK) && self.late() {
+                    if !self.keep_waiting(&mut polls) {
                         break;
                     }
-                    cpu::relax();
                 }
                 Err(_) => break,
             }

@@ -37,11 +37,10 @@ impl Channels {
     /// for nothing else, for the kernel's lifetime.
     pub unsafe fn init(base: usize, cores: usize) -> Self {
         // SAFETY: the caller gives the area to us; zero is a valid value of
-        // every atomic in it, and `init` then sets the empty state.
+        // every atomic in it, and `reset` then sets the empty state.
         unsafe { core::ptr::write_bytes(base as *mut u8, 0, Self::size(cores)) };
         let channels = Channels { base, cores };
-        (0..cores).for_each(|core| channels.doorbell(core).init());
-        (0..pairs(cores)).for_each(|pair| channels.channel_at(pair).init());
+        channels.reset();
         channels
     }
 

@@ -164,7 +164,7 @@ fn vnode(me: &CpuDriver, root: &Capability, table: &Resolved, method: u64, a: [u
                 (_, kind) if kind.vnode_level().is_some() => return Err(SysError::WrongLevel),
                 _ => return Err(CapError::WrongType.into()),
             };
-            if child.cap.mapping != 0 && maps(child.cap.mapping, child.cap.base) {
+            if child.cap.mapping != 0 && vspace::maps(child.cap.mapping, child.cap.base) {
                 return Err(SysError::AlreadyMapped);
             }
             let entry = table.cap.base + a[1] * 8;
@@ -179,7 +179,7 @@ fn vnode(me: &CpuDriver, root: &Capability, table: &Resolved, method: u64, a: [u
             if entry < table.cap.base || entry >= table.cap.base + vspace::PAGE {
                 return Err(SysError::NotMapped);
             }
-            if !maps(entry, child.cap.base) {
+            if !vspace::maps(entry, child.cap.base) {
                 // A record left from a table that has since been deleted.
                 CapDatabase::set_mapping(&mut user.slots, child.slot, 0)?;
                 return Err(SysError::NotMapped);
@@ -190,13 +190,6 @@ fn vnode(me: &CpuDriver, root: &Capability, table: &Resolved, method: u64, a: [u
         _ => return Err(SysError::InvalidMethod),
     }
     Ok([0; 3])
-}
-
-/// Whether a mapping record still holds: a record can outlive the table it
-/// points into (see `vspace::clear_entry_if_maps`), and then counts as
-/// unmapped.
-fn maps(entry: u64, target: u64) -> bool {
-    vspace::maps(entry, target)
 }
 
 /// Dispatcher.setup(cspace, vspace, pc, sp) / Dispatcher.run().

@@ -61,7 +61,10 @@ pub enum Finish {
 
 /// Reports a fault and ends the dispatcher.
 fn stop(me: &CpuDriver, frame: &mut ExceptionFrame, kind: &str) {
-    let (current, gone) = (me.user.borrow().slots.running, me.user.borrow().slots.running_gone);
+    let (current, gone) = {
+        let slots = &me.user.borrow().slots;
+        (slots.running, slots.running_gone)
+    };
     // SAFETY: `current` is this core's running dispatcher; read only while
     // its object is alive.
     let name = if gone { [b'?'; 16] } else { unsafe { dispatcher::object(current) }.name };
@@ -137,7 +140,10 @@ pub fn resume(me: &CpuDriver, frame: &mut ExceptionFrame, base: u64) {
 
 /// Saves the running dispatcher's context from `frame`.
 pub fn save(me: &CpuDriver, frame: &ExceptionFrame) -> Result<u64, SysError> {
-    let (current, gone) = (me.user.borrow().slots.running, me.user.borrow().slots.running_gone);
+    let (current, gone) = {
+        let slots = &me.user.borrow().slots;
+        (slots.running, slots.running_gone)
+    };
     if current == 0 || gone {
         return Err(SysError::NotSetUp);
     }

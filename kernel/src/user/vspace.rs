@@ -76,7 +76,9 @@ pub fn clear_entry_if_maps(entry: u64, target: u64) {
     }
 }
 
-/// Whether the entry at `entry` is a valid descriptor for `target`.
+/// Whether the entry at `entry` is a valid descriptor for `target`. A
+/// capability's mapping record counts only while this holds (a record can
+/// outlive the table it points into).
 pub fn maps(entry: u64, target: u64) -> bool {
     let value = read_entry(entry);
     is_valid(value) && value & OUTPUT_ADDRESS == target
