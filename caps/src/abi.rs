@@ -12,7 +12,112 @@ pub mod call {
     pub const YIELD: u64 = 2;
     /// End the calling dispatcher.
     pub const EXIT: u64 = 3;
+    /// LMP: queue a message (and a capability) on an endpoint.
+    pub const SEND: u64 = 4;
+    /// LMP: take the next message from an endpoint bound to the caller.
+    pub const RECV: u64 = 5;
+    /// LMP: send on one endpoint, yield to its receiver, and block receiving
+    /// on another (a client's call, and a server's reply-and-wait).
+    pub const CALL: u64 = 6;
+    /// Block the dispatcher until an event (a message on one of its
+    /// endpoints, a child ending) or a deadline.
+    pub const WAIT: u64 = 7;
+    /// Leave an upcall: clear the disabled flag and continue from the
+    /// enabled save area.
+    pub const RESUME: u64 = 8;
 }
+
+/// LMP register conventions and flags (`docs/syscalls.md`).
+pub mod lmp {
+    /// Message words (in `x0`–`x7`).
+    pub const WORDS: usize = 8;
+    /// Messages an endpoint queues (see `cap_type::ENDPOINT_SLOTS`).
+    pub const QUEUE: u64 = crate::cap_type::ENDPOINT_SLOTS;
+    /// `SEND` flag: yield to the receiver at once (directed yield).
+    pub const YIELD: u64 = 1;
+    /// `RECV` flag: block until a message arrives on this endpoint.
+    pub const BLOCK: u64 = 2;
+    /// Result info bit: a capability arrived in the receive slot.
+    pub const CAP_RECEIVED: u64 = 1;
+    /// Highest event index an endpoint can be bound to (bit 63 of the
+    /// events word is [`EVENT_CHILD`]).
+    pub const MAX_EVENT: u64 = 62;
+    /// Event bit: a dispatcher this one started has ended.
+    pub const EVENT_CHILD: u64 = 1 << 63;
+}
+
+/// Reasons passed in `x1` of an upcall.
+pub mod upcall {
+    /// Entered to run (after preemption, a yield, or first start).
+    pub const RUN: u64 = 0;
+    /// Entered because messages are pending (`events` is non-zero).
+    pub const MESSAGE: u64 = 1;
+    /// A data or instruction abort (`x2` = ESR, `x3` = FAR).
+    pub const PAGE_FAULT: u64 = 2;
+    /// Any other exception (`x2` = ESR, `x3` = FAR).
+    pub const TRAP: u64 = 3;
+}
+
+/// Registers of a stopped dispatcher as kept in its dispatcher frame.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SavedRegisters {
+    /// x0..x30.
+    pub x: [u64; 31],
+    /// The stack pointer (`SP_EL0`).
+    pub sp: u64,
+    /// Where it continues.
+    pub pc: u64,
+    /// Condition flags (NZCV, bits 31:28); other bits are ignored.
+    pub pstate: u64,
+    /// The thread pointer (`TPIDR_EL0`).
+    pub tpidr: u64,
+}
+
+/// The dispatcher frame: the second page of a dispatcher object, which
+/// user space maps (read/write) and the kernel reads and writes when it
+/// stops and enters the dispatcher. Layout in `docs/syscalls.md`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct DispatcherFrame {
+    /// Non-zero: disabled (the kernel resumes it where it stopped rather
+    /// than upcalling it). The kernel sets it on every upcall.
+    pub disabled: u64,
+    /// Pending events: bit `i` while the endpoint bound with event index `i`
+    /// holds messages (kept by the kernel); [`lmp::EVENT_CHILD`] when a
+    /// started child ended (cleared by user space).
+    pub events: u64,
+    /// Upcall entry for [`upcall::RUN`] (0: no upcalls at all: the
+    /// dispatcher is always resumed where it stopped).
+    pub run_entry: u64,
+    /// Upcall entry for [`upcall::MESSAGE`] (0: use `run_entry`).
+    pub message_entry: u64,
+    /// Upcall entry for [`upcall::PAGE_FAULT`] (0: faults go to the
+    /// supervisor).
+    pub page_fault_entry: u64,
+    /// Upcall entry for [`upcall::TRAP`] (0: traps go to the supervisor).
+    pub trap_entry: u64,
+    /// Stack pointer for upcalls.
+    pub upcall_stack: u64,
+    /// Syndrome of the last fault delivered by upcall.
+    pub fault_esr: u64,
+    /// Address of the last fault delivered by upcall.
+    pub fault_far: u64,
+    /// Times the kernel stopped this dispatcher to run another.
+    pub preemptions: u64,
+    /// Reserved (zero).
+    pub reserved: [u64; 6],
+    /// Where an enabled dispatcher's registers go when it is stopped.
+    pub enabled_area: SavedRegisters,
+    /// Where a disabled (or blocked) dispatcher's registers go when it is
+    /// stopped; it resumes from here.
+    pub disabled_area: SavedRegisters,
+}
+
+/// Bytes of the dispatcher frame the kernel uses; the rest of the page
+/// belongs to user space.
+pub const FRAME_USED: usize = core::mem::size_of::<DispatcherFrame>();
+const _: () = assert!(FRAME_USED <= 1024);
 
 /// Method numbers (`x1` of `INVOKE`), per capability type.
 pub mod method {
@@ -52,8 +157,25 @@ pub mod method {
     pub mod dispatcher {
         /// Set CSpace, VSpace, entry point and stack.
         pub const SETUP: u64 = 1;
-        /// Run it on this core until it exits or faults.
+        /// Start it (if it is not started) and wait until it ends.
         pub const RUN: u64 = 2;
+        /// Make it runnable; its end is reported as an event.
+        pub const START: u64 = 3;
+        /// Its state and, once ended, how it ended.
+        pub const STATUS: u64 = 4;
+        /// Set its scheduling priority.
+        pub const SET_PRIORITY: u64 = 5;
+        /// Directed yield: run it now (the caller stays runnable).
+        pub const YIELD_TO: u64 = 6;
+    }
+
+    /// Endpoint methods.
+    pub mod endpoint {
+        /// Bind it to the dispatcher that receives from it, with an event
+        /// index.
+        pub const BIND: u64 = 1;
+        /// Messages queued.
+        pub const PENDING: u64 = 2;
     }
 
     /// Kernel methods.
@@ -67,6 +189,25 @@ pub mod method {
         /// Core number and cores online.
         pub const IDENTIFY: u64 = 4;
     }
+}
+
+/// Scheduling priorities: higher runs first; round robin within one.
+pub mod priority {
+    /// Number of priorities (0 to `LEVELS - 1`).
+    pub const LEVELS: u64 = 32;
+    /// Priority of the first program and of new dispatchers.
+    pub const DEFAULT: u64 = 16;
+}
+
+/// The first program's address space (besides its ELF segments).
+pub mod layout {
+    /// Top of its stack.
+    pub const STACK_TOP: u64 = 1 << 31;
+    /// Bytes of its stack.
+    pub const STACK_SIZE: u64 = 64 << 10;
+    /// Where its dispatcher frame is mapped (read/write), below the stack
+    /// with an unmapped page between.
+    pub const FRAME: u64 = STACK_TOP - STACK_SIZE - 2 * 4096;
 }
 
 /// The first program's root CNode.
@@ -109,11 +250,21 @@ pub enum KernelError {
     NotSetUp = 38,
     /// A per-core limit was reached (e.g. live CNodes).
     LimitReached = 39,
+    /// The endpoint has no receiving dispatcher, or the caller is not it.
+    NotBound = 40,
+    /// The endpoint's queue is full; nothing was sent.
+    EndpointFull = 41,
+    /// No message is queued.
+    EndpointEmpty = 42,
+    /// The dispatcher cannot run now (directed yield to a blocked one).
+    NotRunnable = 43,
+    /// The endpoint is already bound.
+    AlreadyBound = 44,
 }
 
 impl KernelError {
     /// Every kernel error, in code order.
-    pub const ALL: [KernelError; 8] = [
+    pub const ALL: [KernelError; 13] = [
         KernelError::InvalidMethod,
         KernelError::InvalidArgument,
         KernelError::InvalidBuffer,
@@ -122,6 +273,11 @@ impl KernelError {
         KernelError::WrongLevel,
         KernelError::NotSetUp,
         KernelError::LimitReached,
+        KernelError::NotBound,
+        KernelError::EndpointFull,
+        KernelError::EndpointEmpty,
+        KernelError::NotRunnable,
+        KernelError::AlreadyBound,
     ];
 
     /// The code in `x0`.

@@ -43,10 +43,19 @@ pub const MIN_MEMORY_BITS: u8 = 12;
 pub const MAX_MEMORY_BITS: u8 = 48;
 /// Largest CNode radix (2^20 slots).
 pub const MAX_CNODE_RADIX: u8 = 20;
-/// Size of a translation table, a dispatcher control block: 4 KiB.
+/// Size of a translation table: 4 KiB.
 pub const TABLE_BITS: u8 = 12;
-/// Size of an endpoint object: 64 bytes.
-pub const ENDPOINT_BITS: u8 = 6;
+/// Size of a dispatcher object: 8 KiB (the kernel's control block, then the
+/// dispatcher frame that user space may map).
+pub const DISPATCHER_BITS: u8 = 13;
+/// Size of an endpoint object: 4 KiB (a message queue and the capability
+/// slots of the messages in it).
+pub const ENDPOINT_BITS: u8 = 12;
+/// Messages an endpoint holds.
+pub const ENDPOINT_SLOTS: u64 = 16;
+/// Offset of an endpoint's capability slots (one per queued message) in the
+/// object; the queue itself lies below.
+pub const ENDPOINT_SLOTS_OFFSET: u64 = 2048;
 
 impl CapType {
     /// All types, in ABI order.
@@ -140,7 +149,7 @@ impl CapType {
     const fn fixed_bits(self) -> Option<u8> {
         match self {
             Self::VNodeL0 | Self::VNodeL1 | Self::VNodeL2 | Self::VNodeL3 => Some(TABLE_BITS),
-            Self::Dispatcher => Some(TABLE_BITS),
+            Self::Dispatcher => Some(DISPATCHER_BITS),
             Self::Endpoint => Some(ENDPOINT_BITS),
             _ => None,
         }

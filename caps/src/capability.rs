@@ -1,8 +1,8 @@
 //! A capability: typed reference to an object, with rights and generation.
 
-use crate::cap_type::CapType;
+use crate::cap_type::{CapType, ENDPOINT_SLOTS, ENDPOINT_SLOTS_OFFSET};
 use crate::rights::Rights;
-use crate::slot::SLOT_BITS;
+use crate::slot::{SLOT_BITS, SLOT_BYTES};
 
 /// A capability as stored in a slot.
 ///
@@ -73,5 +73,22 @@ impl Capability {
         }
         let bits = self.size.trailing_zeros() as u8;
         bits.checked_sub(SLOT_BITS).filter(|radix| *radix > 0)
+    }
+
+    /// The capability slots inside the object, as (address of the first,
+    /// count): a CNode's slots, an endpoint's per-message slots. They are
+    /// emptied (revoked and deleted) before the object is destroyed.
+    pub fn held_slots(&self) -> Option<(u64, u64)> {
+        match self.kind {
+            CapType::CNode => self.cnode_radix().map(|radix| (self.base, 1 << radix)),
+            CapType::Endpoint => Some((self.base + ENDPOINT_SLOTS_OFFSET, ENDPOINT_SLOTS)),
+            _ => None,
+        }
+    }
+
+    /// The address of held slot `index` (see [`held_slots`](Self::held_slots)).
+    pub fn held_slot(&self, index: u64) -> Option<u64> {
+        let (first, count) = self.held_slots()?;
+        (index < count).then(|| first + index * SLOT_BYTES)
     }
 }

@@ -144,6 +144,46 @@ impl CapDatabase {
         Ok(derived)
     }
 
+    /// Copy the capability at `source` into the empty kernel-owned slot
+    /// `dest` (an endpoint's message slot, not addressed through a CNode), as
+    /// a child of the source: revoking the source removes it too.
+    ///
+    /// Errors: [`CapError::SlotEmpty`], [`CapError::SlotOccupied`],
+    /// [`CapError::DerivationTooDeep`], [`CapError::BadSlotAddress`].
+    pub fn copy_to_slot<S: SlotStore>(
+        &mut self,
+        store: &mut S,
+        source: SlotAddr,
+        dest: SlotAddr,
+    ) -> Result<Capability, CapError> {
+        let derived = derive(&cap_at(store, source)?, Rights::ALL, 0)?;
+        self.list.insert_child(store, source, dest, derived)?;
+        Ok(derived)
+    }
+
+    /// Move the capability at `from` into the empty slot `dest`: same place
+    /// in the derivation tree, same mapping record; `from` is emptied (its
+    /// generation bumped, so handles on it go stale).
+    ///
+    /// Errors: [`CapError::SlotEmpty`], then those of the destination
+    /// ([`CapError::MissingRights`], [`CapError::InvalidIndex`],
+    /// [`CapError::SlotOccupied`]), [`CapError::BadSlotAddress`].
+    pub fn move_cap<S: SlotStore>(
+        &mut self,
+        store: &mut S,
+        from: SlotAddr,
+        dest: &SlotLocation,
+    ) -> Result<Capability, CapError> {
+        let cap = cap_at(store, from)?;
+        retype::check_destination(store, dest, 1)?;
+        let to = dest.addr()?;
+        if to == from {
+            return Ok(cap);
+        }
+        self.list.relocate(store, from, to)?;
+        Ok(cap)
+    }
+
     /// Retype part of the RAM (or DevFrame) capability at `source` into
     /// `request.count` new objects, placed in consecutive empty slots from
     /// `dest` on. The new capabilities are children of the source and inherit
@@ -283,19 +323,19 @@ impl CapDatabase {
         store.cap_removed(&cap);
         self.list.remove(store, addr)?;
         if last {
-            if cap.kind == CapType::CNode {
-                self.clear_cnode(store, &cap)?;
+            if cap.held_slots().is_some() {
+                self.clear_held(store, &cap)?;
             }
             store.object_destroyed(&cap);
         }
         Ok(())
     }
 
-    /// Revoke and delete every capability held in a dying CNode.
-    fn clear_cnode<S: SlotStore>(&mut self, store: &mut S, cnode: &Capability) -> Result<(), CapError> {
-        let radix = cnode.cnode_radix().ok_or(CapError::NotCNode)?;
-        for index in 0..1u64 << radix {
-            let addr = SlotLocation::in_cnode(cnode, index)?.addr()?;
+    /// Revoke and delete every capability held in a dying CNode or endpoint.
+    fn clear_held<S: SlotStore>(&mut self, store: &mut S, holder: &Capability) -> Result<(), CapError> {
+        let (_, count) = holder.held_slots().ok_or(CapError::NotCNode)?;
+        for index in 0..count {
+            let addr = holder.held_slot(index).and_then(SlotAddr::new).ok_or(CapError::BadSlotAddress)?;
             if slot(store, addr)?.cap.is_some() {
                 self.revoke(store, addr)?;
             }
@@ -314,14 +354,17 @@ impl CapDatabase {
         plan: &RetypePlan,
         original: &Capability,
     ) -> Result<(), CapError> {
-        if kind != CapType::CNode {
-            return Ok(());
-        }
         for index in 0..plan.count {
-            let cnode = object_cap(kind, plan, index, original, 0);
-            let radix = cnode.cnode_radix().ok_or(CapError::InvalidSize)?;
-            for slot_index in 0..1u64 << radix {
-                slot(store, SlotLocation::in_cnode(&cnode, slot_index)?.addr()?)?;
+            let holder = object_cap(kind, plan, index, original, 0);
+            let Some((_, count)) = holder.held_slots() else {
+                if kind == CapType::CNode {
+                    return Err(CapError::InvalidSize);
+                }
+                return Ok(());
+            };
+            for slot_index in 0..count {
+                let addr = holder.held_slot(slot_index).and_then(SlotAddr::new);
+                slot(store, addr.ok_or(CapError::BadSlotAddress)?)?;
             }
         }
         Ok(())
@@ -338,10 +381,11 @@ impl CapDatabase {
         original: &Capability,
     ) -> Result<Capability, CapError> {
         let cap = object_cap(kind, plan, index, original, self.take_generation());
-        if let Some(radix) = cap.cnode_radix() {
+        if let Some((_, count)) = cap.held_slots() {
             let first = u64::from(cap.generation) << 32;
-            for slot_index in 0..1u64 << radix {
-                let addr = SlotLocation::in_cnode(&cap, slot_index)?.addr()?;
+            for slot_index in 0..count {
+                let addr =
+                    cap.held_slot(slot_index).and_then(SlotAddr::new).ok_or(CapError::BadSlotAddress)?;
                 if !store.init_slot(addr, Slot::empty(first)) {
                     return Err(CapError::BadSlotAddress);
                 }

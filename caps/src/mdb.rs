@@ -62,6 +62,28 @@ impl DerivationList {
         Ok(())
     }
 
+    /// Move the capability at `from` (links, depth and all) into the empty
+    /// slot `to`, then empty `from` and bump its generation.
+    pub(crate) fn relocate<S: SlotStore>(
+        &mut self,
+        store: &mut S,
+        from: SlotAddr,
+        to: SlotAddr,
+    ) -> Result<(), CapError> {
+        let moving = *slot(store, from)?;
+        let cap = moving.cap.ok_or(CapError::SlotEmpty)?;
+        fill(store, to, cap, moving.prev, moving.next, moving.depth)?;
+        match moving.prev {
+            Some(prev) => slot_mut(store, prev)?.next = Some(to),
+            None => self.head = Some(to),
+        }
+        if let Some(next) = moving.next {
+            slot_mut(store, next)?.prev = Some(to);
+        }
+        *slot_mut(store, from)? = Slot::empty(moving.generation.wrapping_add(1));
+        Ok(())
+    }
+
     /// Unlink the slot at `addr`, empty it and bump its generation; returns
     /// the capability it held.
     pub(crate) fn remove<S: SlotStore>(

@@ -114,6 +114,7 @@ pub fn handle_interrupt() {
                 me.ticks.set(me.ticks.get() + 1);
                 me.mailbox().owner.0.ticks.store(me.ticks.get(), Ordering::Relaxed);
                 timer::arm_next_tick();
+                crate::user::tick(me);
             }
             other => log::warn!("unexpected interrupt {other}"),
         }

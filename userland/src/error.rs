@@ -63,13 +63,23 @@ pub enum Error {
     NotSetUp = caps::abi::KernelError::NotSetUp as u32,
     /// A per-core limit was reached (e.g. live CNodes).
     LimitReached = caps::abi::KernelError::LimitReached as u32,
+    /// The endpoint has no receiving dispatcher, or the caller is not it.
+    NotBound = caps::abi::KernelError::NotBound as u32,
+    /// The endpoint's queue is full; nothing was sent.
+    EndpointFull = caps::abi::KernelError::EndpointFull as u32,
+    /// No message is queued.
+    EndpointEmpty = caps::abi::KernelError::EndpointEmpty as u32,
+    /// The dispatcher cannot run now.
+    NotRunnable = caps::abi::KernelError::NotRunnable as u32,
+    /// The endpoint is already bound.
+    AlreadyBound = caps::abi::KernelError::AlreadyBound as u32,
     /// The kernel returned a code this library does not know (not a kernel code).
     Unknown = u32::MAX,
 }
 
 impl Error {
     /// Every error the kernel can return, in code order.
-    pub const ALL: [Error; 26] = [
+    pub const ALL: [Error; 31] = [
         Error::InvalidCPtr,
         Error::DepthMismatch,
         Error::DepthExceeded,
@@ -96,6 +106,11 @@ impl Error {
         Error::WrongLevel,
         Error::NotSetUp,
         Error::LimitReached,
+        Error::NotBound,
+        Error::EndpointFull,
+        Error::EndpointEmpty,
+        Error::NotRunnable,
+        Error::AlreadyBound,
     ];
 
     /// The error for a nonzero `x0`; `None` for 0 (success) or an unknown code.
@@ -145,5 +160,6 @@ mod tests {
         assert_eq!(Error::BadSlotAddress.code(), 18);
         assert_eq!(Error::InvalidMethod.code(), 32);
         assert_eq!(Error::NotSetUp.code(), 38);
+        assert_eq!(Error::AlreadyBound.code(), 44);
     }
 }

@@ -10,6 +10,7 @@ pub mod allocator;
 pub mod cap;
 pub mod console;
 pub mod cptr;
+pub mod dispatch;
 pub mod error;
 pub mod heap;
 pub mod method;
@@ -17,5 +18,6 @@ pub mod object;
 pub mod rights;
 pub mod runtime;
 pub mod syscall;
+pub mod thread;
 
 pub use error::{Error, Result};

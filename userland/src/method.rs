@@ -38,6 +38,14 @@ pub mod dispatcher {
     pub const SETUP: usize = caps::abi::method::dispatcher::SETUP as usize;
     /// Run the dispatcher on this core until it exits or faults.
     pub const RUN: usize = caps::abi::method::dispatcher::RUN as usize;
+    /// Make it runnable.
+    pub const START: usize = caps::abi::method::dispatcher::START as usize;
+    /// State and outcome.
+    pub const STATUS: usize = caps::abi::method::dispatcher::STATUS as usize;
+    /// Set the priority.
+    pub const SET_PRIORITY: usize = caps::abi::method::dispatcher::SET_PRIORITY as usize;
+    /// Directed yield.
+    pub const YIELD_TO: usize = caps::abi::method::dispatcher::YIELD_TO as usize;
 }
 
 /// Kernel methods.
@@ -50,4 +58,12 @@ pub mod kernel {
     pub const NULL: usize = caps::abi::method::kernel::NULL as usize;
     /// Core number and cores online.
     pub const IDENTIFY: usize = caps::abi::method::kernel::IDENTIFY as usize;
+}
+
+/// Endpoint methods.
+pub mod endpoint {
+    /// Bind to the receiving dispatcher.
+    pub const BIND: usize = caps::abi::method::endpoint::BIND as usize;
+    /// Messages queued.
+    pub const PENDING: usize = caps::abi::method::endpoint::PENDING as usize;
 }

@@ -1,7 +1,7 @@
 //! Object types for retype and helpers that make one object in a free slot.
 
 use crate::allocator::{allocate_ram, allocate_slot};
-use crate::cap::{Dispatcher, Frame, Ram, VNode};
+use crate::cap::{Dispatcher, Endpoint, Frame, Ram, VNode};
 use crate::cptr::CPtr;
 use crate::cptr::ROOT_CNODE_SLOT;
 use crate::error::{Error, Result};
@@ -10,8 +10,12 @@ use crate::error::{Error, Result};
 pub const PAGE_BITS: u32 = 12;
 /// Bytes in a page.
 pub const PAGE_SIZE: usize = 1 << PAGE_BITS;
-/// log2 bytes of a translation table, and of a dispatcher object.
+/// log2 bytes of a translation table.
 pub const TABLE_BITS: u32 = 12;
+/// log2 bytes of a dispatcher object (its control block, then its frame).
+pub const DISPATCHER_BITS: u32 = caps::cap_type::DISPATCHER_BITS as u32;
+/// log2 bytes of an endpoint object.
+pub const ENDPOINT_BITS: u32 = caps::cap_type::ENDPOINT_BITS as u32;
 /// Entries in a translation table.
 pub const TABLE_ENTRIES: usize = 512;
 
@@ -90,7 +94,12 @@ pub fn vnode(level: usize) -> Result<VNode> {
 
 /// A fresh, not yet set up, Dispatcher.
 pub fn dispatcher() -> Result<Dispatcher> {
-    create(ObjectType::Dispatcher, 0, TABLE_BITS).map(Dispatcher::at)
+    create(ObjectType::Dispatcher, 0, DISPATCHER_BITS).map(Dispatcher::at)
+}
+
+/// A fresh, unbound Endpoint.
+pub fn endpoint() -> Result<Endpoint> {
+    create(ObjectType::Endpoint, 0, ENDPOINT_BITS).map(Endpoint::at)
 }
 
 #[cfg(test)]

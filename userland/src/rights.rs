@@ -19,6 +19,8 @@ impl Rights {
     pub const GRANT: Rights = Rights(8);
     /// Read and write: what data mappings use.
     pub const READ_WRITE: Rights = Rights(1 | 2);
+    /// Every right.
+    pub const ALL: Rights = Rights(1 | 2 | 4 | 8);
 
     /// The register value.
     pub const fn bits(self) -> usize {

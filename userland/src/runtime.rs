@@ -1,9 +1,11 @@
 //! Program start-up (`_start`, `entry!`), exit and the panic handler.
 //!
 //! The kernel enters `_start` with `sp` at the top of a 64 KiB stack,
-//! `x0` = core number and `x1` = number of cores. `_start` clears `.bss`
-//! (the kernel should already have) and calls `__userland_main`, which
-//! [`entry!`] defines around the program's `main`.
+//! `x0` = core number, `x1` = number of cores and `x2` = the address of the
+//! program's dispatcher frame. `_start` clears `.bss` (the kernel should
+//! already have), records the frame address ([`crate::dispatch::own_frame`])
+//! and calls `__userland_main`, which [`entry!`] defines around the
+//! program's `main`.
 
 /// Exit status after a panic.
 pub const PANIC_STATUS: i32 = 101;
@@ -16,6 +18,7 @@ core::arch::global_asm!(
     "_start:",
     "    mov x19, x0",
     "    mov x20, x1",
+    "    mov x21, x2",
     "    adrp x2, __bss_start",
     "    add x2, x2, :lo12:__bss_start",
     "    adrp x3, __bss_end",
@@ -24,13 +27,16 @@ core::arch::global_asm!(
     "    b.hs 2f",
     "    str xzr, [x2], #8",
     "    b 1b",
-    "2:  mov x0, x19",
+    "2:  adrp x2, {frame}",
+    "    str x21, [x2, :lo12:{frame}]",
+    "    mov x0, x19",
     "    mov x1, x20",
     "    mov x29, xzr",
     "    mov x30, xzr",
     "    bl __userland_main",
     "    udf #0",
     ".size _start, . - _start",
+    frame = sym crate::dispatch::OWN_FRAME,
 );
 
 /// Ends the program with `main`'s return value (negative values are passed

@@ -16,6 +16,24 @@ pub const YIELD: usize = caps::abi::call::YIELD as usize;
 /// Call number of `EXIT`.
 pub const EXIT: usize = caps::abi::call::EXIT as usize;
 
+/// Call number of `SEND`.
+pub const SEND: usize = caps::abi::call::SEND as usize;
+/// Call number of `RECV`.
+pub const RECV: usize = caps::abi::call::RECV as usize;
+/// Call number of `CALL`.
+pub const CALL: usize = caps::abi::call::CALL as usize;
+/// Call number of `WAIT`.
+pub const WAIT: usize = caps::abi::call::WAIT as usize;
+/// Call number of `RESUME`.
+pub const RESUME: usize = caps::abi::call::RESUME as usize;
+
+/// An LMP message: eight words.
+pub type Words = [usize; caps::abi::lmp::WORDS];
+
+/// The control registers of an LMP call (`x9`–`x13`); their meaning
+/// depends on the call (`docs/syscalls.md`).
+pub type Control = [usize; 5];
+
 /// Method arguments of an invocation (`x2`–`x7`).
 pub type Arguments = [usize; 6];
 
@@ -24,8 +42,55 @@ pub type Results = [usize; 3];
 
 #[cfg(target_arch = "aarch64")]
 mod arch {
-    use super::{Arguments, Results, EXIT, INVOKE, NULL, YIELD};
+    use super::{Arguments, Control, Results, Words, EXIT, INVOKE, NULL, RESUME, WAIT, YIELD};
     use core::arch::asm;
+
+    /// An LMP call (`SEND`, `RECV`, `CALL`): words in x0–x7, control in
+    /// x9–x13; returns the words and x9–x11.
+    #[inline(always)]
+    pub fn lmp(number: usize, words: &mut Words, control: Control) -> [usize; 3] {
+        let (error, badge, info);
+        // SAFETY: the kernel checks every capability pointer; it writes only
+        // x0–x7 and x9–x11 (all declared) and may run other dispatchers of
+        // this address space before returning, so the asm is not `nomem`.
+        unsafe {
+            asm!(
+                "svc #0",
+                inlateout("x0") words[0] => words[0],
+                inlateout("x1") words[1] => words[1],
+                inlateout("x2") words[2] => words[2],
+                inlateout("x3") words[3] => words[3],
+                inlateout("x4") words[4] => words[4],
+                inlateout("x5") words[5] => words[5],
+                inlateout("x6") words[6] => words[6],
+                inlateout("x7") words[7] => words[7],
+                in("x8") number,
+                inlateout("x9") control[0] => error,
+                inlateout("x10") control[1] => badge,
+                inlateout("x11") control[2] => info,
+                in("x12") control[3],
+                in("x13") control[4],
+                options(nostack),
+            );
+        }
+        [error, badge, info]
+    }
+
+    /// `WAIT` until `deadline` (0: none).
+    pub fn wait(deadline: u64) {
+        // SAFETY: as for `null`; other dispatchers may run meanwhile.
+        unsafe {
+            asm!("svc #0", inlateout("x0") deadline => _, in("x8") WAIT, lateout("x1") _,
+                 lateout("x2") _, lateout("x3") _, options(nostack));
+        }
+    }
+
+    /// `RESUME`: never returns here (the enabled area is resumed).
+    pub fn resume() -> ! {
+        // SAFETY: the kernel replaces every register with the enabled save
+        // area of this dispatcher's frame.
+        unsafe { asm!("svc #0", in("x8") RESUME, options(noreturn, nostack)) }
+    }
 
     /// `NULL`: returns the kernel's `x0`.
     pub fn null() -> usize {
@@ -83,9 +148,21 @@ mod arch {
 
 #[cfg(not(target_arch = "aarch64"))]
 mod arch {
-    use super::{Arguments, Results};
+    use super::{Arguments, Control, Results, Words};
 
     const NO_KERNEL: &str = "system calls exist only on aarch64-unknown-none";
+
+    pub fn lmp(_number: usize, _words: &mut Words, _control: Control) -> [usize; 3] {
+        panic!("{NO_KERNEL}")
+    }
+
+    pub fn wait(_deadline: u64) {
+        panic!("{NO_KERNEL}")
+    }
+
+    pub fn resume() -> ! {
+        panic!("{NO_KERNEL}")
+    }
 
     pub fn null() -> usize {
         panic!("{NO_KERNEL}")
@@ -126,4 +203,23 @@ pub fn yield_now() {
 /// `Dispatcher.run` with `status`).
 pub fn exit(status: usize) -> ! {
     arch::exit(status)
+}
+
+/// An LMP call with the raw registers: returns `Err` for a non-zero `x9`,
+/// else the badge (`x10`) and info bits (`x11`); `words` is updated.
+#[inline(always)]
+pub fn lmp(number: usize, words: &mut Words, control: Control) -> Result<(usize, usize)> {
+    let [error, badge, info] = arch::lmp(number, words, control);
+    Error::check(error).map(|()| (badge, info))
+}
+
+/// `WAIT`: block this dispatcher until an event is pending or the counter
+/// passes `deadline` (0: no deadline).
+pub fn wait(deadline: u64) {
+    arch::wait(deadline)
+}
+
+/// `RESUME`: leave an upcall for the enabled save area.
+pub fn resume() -> ! {
+    arch::resume()
 }

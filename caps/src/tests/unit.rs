@@ -269,3 +269,56 @@ impl crate::SlotStore for RecordingStore {
         self.removed += 1;
     }
 }
+
+#[test]
+fn endpoint_slots_hold_caps_in_flight_and_die_with_the_endpoint() {
+    let mut fixture = Fixture::boot();
+    fixture.retype(at(1), request(CapType::Endpoint, 0, 0), at(4)).unwrap();
+    fixture.retype(at(1), request(CapType::Frame, 12, 0x1000), at(5)).unwrap();
+    let endpoint = fixture.lookup(at(4)).unwrap().1;
+    let held = SlotAddr::new(endpoint.held_slot(3).unwrap()).unwrap();
+    let frame_slot = fixture.lookup(at(5)).unwrap().0;
+    let store = &mut *fixture.store;
+    let copy = fixture.db.copy_to_slot(store, frame_slot, held).unwrap();
+    assert_eq!(CapDatabase::parent(store, held), Ok(Some(frame_slot)));
+    assert_eq!(fixture.db.copy_to_slot(store, frame_slot, held), Err(CapError::SlotOccupied));
+    // Deleting the endpoint deletes what it holds.
+    fixture.delete(at(4)).unwrap();
+    assert!(fixture.store.slot(held).unwrap().capability().is_none());
+    assert_eq!(CapDatabase::has_descendants(&*fixture.store, frame_slot), Ok(false));
+    assert_eq!(copy.kind, CapType::Frame);
+}
+
+#[test]
+fn revoking_the_source_catches_the_copy_in_an_endpoint() {
+    let mut fixture = Fixture::boot();
+    fixture.retype(at(1), request(CapType::Endpoint, 0, 0), at(4)).unwrap();
+    fixture.retype(at(1), request(CapType::Frame, 12, 0x1000), at(5)).unwrap();
+    let held = SlotAddr::new(fixture.lookup(at(4)).unwrap().1.held_slot(0).unwrap()).unwrap();
+    let frame_slot = fixture.lookup(at(5)).unwrap().0;
+    fixture.db.copy_to_slot(&mut *fixture.store, frame_slot, held).unwrap();
+    fixture.revoke(at(5)).unwrap();
+    assert!(fixture.store.slot(held).unwrap().capability().is_none());
+}
+
+#[test]
+fn move_keeps_the_derivation_and_empties_the_source() {
+    let mut fixture = Fixture::boot();
+    fixture.retype(at(1), request(CapType::Endpoint, 0, 0), at(4)).unwrap();
+    fixture.retype(at(1), request(CapType::Frame, 12, 0x1000), at(5)).unwrap();
+    let held = SlotAddr::new(fixture.lookup(at(4)).unwrap().1.held_slot(1).unwrap()).unwrap();
+    let frame_slot = fixture.lookup(at(5)).unwrap().0;
+    fixture.db.copy_to_slot(&mut *fixture.store, frame_slot, held).unwrap();
+    let before = CapDatabase::handle(&*fixture.store, held).unwrap();
+    let occupied = fixture.locate(at(5)).unwrap();
+    assert_eq!(fixture.db.move_cap(&mut *fixture.store, held, &occupied), Err(CapError::SlotOccupied));
+    let dest = fixture.locate(at(6)).unwrap();
+    fixture.db.move_cap(&mut *fixture.store, held, &dest).unwrap();
+    let store = &*fixture.store;
+    assert_eq!(CapDatabase::capability(store, before), Err(CapError::Stale));
+    assert_eq!(CapDatabase::parent(store, root_slot(6)), Ok(Some(frame_slot)));
+    // The moved copy is still a descendant: revoking the source removes it.
+    fixture.revoke(at(5)).unwrap();
+    assert_eq!(fixture.lookup(at(6)), Err(CapError::SlotEmpty));
+    assert_eq!(fixture.db.move_cap(&mut *fixture.store, held, &dest), Err(CapError::SlotEmpty));
+}

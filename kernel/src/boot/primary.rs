@@ -223,8 +223,15 @@ extern "C" fn continue_primary(driver: usize) -> ! {
     );
     let mesh = run_mesh_check(me, online);
     let mut init = args.init.unwrap_or("monitor");
-    if args.test == Some("user") {
-        init = "usertest";
+    // On-target tests that are EL0 programs on the boot CPU (the other
+    // cores start their monitors).
+    let user_test = match args.test {
+        Some("user") => Some("usertest"),
+        Some("dispatch") => Some("dispatchtest"),
+        _ => None,
+    };
+    if let Some(program) = user_test {
+        init = program;
     } else if let Some(test) = args.test {
         let (passed, failed) = ontarget::run(test, me, online, mesh);
         log::info!("test {test}: {passed} passed, {failed} failed");
@@ -244,8 +251,8 @@ extern "C" fn continue_primary(driver: usize) -> ! {
     broadcast(me, &command, 0);
     let error = crate::user::start(me, init, || {});
     log::error!("user: cannot start {init}: {error:?}");
-    if args.test == Some("user") {
-        log::info!("test user: 0 passed, 1 failed");
+    if let (Some(test), Some(_)) = (args.test, user_test) {
+        log::info!("test {test}: 0 passed, 1 failed");
         crate::power::power_off_current();
     }
     crate::command::idle(me)

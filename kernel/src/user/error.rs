@@ -25,6 +25,16 @@ pub enum SysError {
     NotSetUp,
     /// A per-core limit was reached.
     LimitReached,
+    /// The endpoint has no receiver, or the caller is not it.
+    NotBound,
+    /// The endpoint's queue is full.
+    EndpointFull,
+    /// No message is queued.
+    EndpointEmpty,
+    /// The dispatcher cannot run now.
+    NotRunnable,
+    /// The endpoint is already bound.
+    AlreadyBound,
 }
 
 impl SysError {
@@ -40,6 +50,11 @@ impl SysError {
             SysError::WrongLevel => u64::from(KernelError::WrongLevel.code()),
             SysError::NotSetUp => u64::from(KernelError::NotSetUp.code()),
             SysError::LimitReached => u64::from(KernelError::LimitReached.code()),
+            SysError::NotBound => u64::from(KernelError::NotBound.code()),
+            SysError::EndpointFull => u64::from(KernelError::EndpointFull.code()),
+            SysError::EndpointEmpty => u64::from(KernelError::EndpointEmpty.code()),
+            SysError::NotRunnable => u64::from(KernelError::NotRunnable.code()),
+            SysError::AlreadyBound => u64::from(KernelError::AlreadyBound.code()),
         }
     }
 }

@@ -1,15 +1,16 @@
 //! Capability invocations (`INVOKE`): look the capability up in the caller's
 //! CSpace, check, then act. Methods and codes: `docs/syscalls.md`.
 
-use super::dispatcher::{self as dispatcher_object, state};
+use super::dispatcher::{self as dispatcher_object, blocked, resume, state};
 use super::error::{SysError, SysResult};
-use super::syscall::{resume, save};
+use super::lmp;
+use super::syscall::{enter, save_running, schedule};
 use super::vspace;
 use super::UserCore;
 use crate::arch::aarch64::exceptions::ExceptionFrame;
 use crate::boot::phys_to_virt;
 use crate::cpu_driver::CpuDriver;
-use caps::abi::method::{cnode, dispatcher, frame, kernel, ram, vnode};
+use caps::abi::method::{cnode, dispatcher, endpoint, frame, kernel, ram, vnode};
 use caps::SlotStore;
 use caps::{
     resolve_cap, CPtr, CapDatabase, CapError, CapType, Capability, RetypeRequest, Rights, SlotAddr,
@@ -21,9 +22,11 @@ const PRINT_LIMIT: u64 = 256;
 
 /// A resolved capability: its slot and a copy.
 #[derive(Clone, Copy)]
-struct Resolved {
-    slot: SlotAddr,
-    cap: Capability,
+pub struct Resolved {
+    /// Where it is.
+    pub slot: SlotAddr,
+    /// The capability.
+    pub cap: Capability,
 }
 
 /// Decodes a capability pointer (depth in bits 63:56; 0 = the root radix).
@@ -50,7 +53,8 @@ fn find<'a>(user: &'a UserCore, root: &Capability, raw: u64) -> Result<(SlotAddr
     Ok((slot, held.capability().ok_or(CapError::SlotEmpty)?))
 }
 
-fn lookup(user: &UserCore, root: &Capability, raw: u64) -> Result<Resolved, SysError> {
+/// The capability `raw` names in the CSpace under `root`.
+pub fn lookup(user: &UserCore, root: &Capability, raw: u64) -> Result<Resolved, SysError> {
     let (slot, cap) = find(user, root, raw)?;
     Ok(Resolved { slot, cap: *cap })
 }
@@ -60,11 +64,11 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
     let method = frame.registers[1];
     let a: [u64; 6] = core::array::from_fn(|i| frame.registers[2 + i]);
     let user = me.user.borrow();
-    if user.slots.running_gone {
+    if user.slots.sched.running_gone {
         return Err(CapError::Stale.into());
     }
     // SAFETY: `running` is this core's running dispatcher, alive (checked).
-    let current = unsafe { dispatcher_object::object(user.slots.running) };
+    let current = unsafe { dispatcher_object::object(user.slots.sched.running) };
     let root = current.cspace_in_place(&user.slots)?;
     let (slot, cap) = find(&user, root, frame.registers[0])?;
     // Methods that only read run on the capability in place; the others get
@@ -85,6 +89,7 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
             vnode(me, &root, &target, method, [a[0], a[1], a[2]])
         }
         CapType::Dispatcher => dispatcher_method(me, &root, &target, method, frame),
+        CapType::Endpoint => endpoint_method(me, &root, &target, method, [a[0], a[1]]),
         _ => Err(SysError::InvalidMethod),
     }
 }
@@ -122,18 +127,24 @@ fn ram(me: &CpuDriver, root: &Capability, ram: &Resolved, method: u64, a: [u64; 
     let dest_cnode = lookup(user, root, a[3])?;
     let dest = SlotLocation::in_cnode(&dest_cnode.cap, a[4])?;
     let request = RetypeRequest { kind, size_bits, offset: a[2], count: a[5] };
-    let new_cnodes = if kind == CapType::CNode { request.count } else { 0 };
-    if user.slots.live_cnodes.saturating_add(new_cnodes) > super::store::MAX_CNODES {
+    let new_holders = if matches!(kind, CapType::CNode | CapType::Endpoint) { request.count } else { 0 };
+    if user.slots.live_holders.saturating_add(new_holders) > super::store::MAX_HOLDERS {
         return Err(SysError::LimitReached);
     }
     user.database.retype(&mut user.slots, ram.slot, &request, &dest)?;
-    user.slots.live_cnodes += new_cnodes;
+    user.slots.live_holders += new_holders;
     for index in 0..request.count {
         let slot = dest.checked(index)?.addr()?;
         let cap = CapDatabase::capability(&user.slots, CapDatabase::handle(&user.slots, slot)?)?;
-        if !matches!(cap.kind, CapType::Ram | CapType::CNode | CapType::DevFrame) {
+        if !matches!(cap.kind, CapType::Ram | CapType::CNode | CapType::DevFrame | CapType::Endpoint) {
             // SAFETY: a new object in this core's RAM that nothing uses yet.
             unsafe { core::ptr::write_bytes(phys_to_virt(cap.base) as *mut u8, 0, cap.size as usize) };
+        }
+        if cap.kind == CapType::Endpoint {
+            // The queue below the slots (which `caps` initialised).
+            let queue = caps::cap_type::ENDPOINT_SLOTS_OFFSET as usize;
+            // SAFETY: as above; the slots above `queue` are left alone.
+            unsafe { core::ptr::write_bytes(phys_to_virt(cap.base) as *mut u8, 0, queue) };
         }
     }
     Ok([0; 3])
@@ -159,12 +170,22 @@ fn vnode(me: &CpuDriver, root: &Capability, table: &Resolved, method: u64, a: [u
                     vspace::page_entry(child.cap.base, rights)
                 }
                 (3, CapType::Frame) => return Err(SysError::InvalidArgument),
+                (3, CapType::Dispatcher) => {
+                    // Its dispatcher frame, never executable.
+                    if !child.cap.rights.contains(rights) || !rights.contains(Rights::READ) {
+                        return Err(CapError::MissingRights.into());
+                    }
+                    if rights.contains(Rights::EXECUTE) {
+                        return Err(SysError::InvalidArgument);
+                    }
+                    vspace::page_entry(vspace::mapped_page(&child.cap), rights)
+                }
                 (_, kind) if kind.vnode_level() == Some(level + 1) => vspace::table_entry(child.cap.base),
                 (_, CapType::Frame) => return Err(SysError::WrongLevel),
                 (_, kind) if kind.vnode_level().is_some() => return Err(SysError::WrongLevel),
                 _ => return Err(CapError::WrongType.into()),
             };
-            if child.cap.mapping != 0 && vspace::maps(child.cap.mapping, child.cap.base) {
+            if child.cap.mapping != 0 && vspace::maps(child.cap.mapping, vspace::mapped_page(&child.cap)) {
                 return Err(SysError::AlreadyMapped);
             }
             let entry = table.cap.base + a[1] * 8;
@@ -179,7 +200,7 @@ fn vnode(me: &CpuDriver, root: &Capability, table: &Resolved, method: u64, a: [u
             if entry < table.cap.base || entry >= table.cap.base + vspace::PAGE {
                 return Err(SysError::NotMapped);
             }
-            if !vspace::maps(entry, child.cap.base) {
+            if !vspace::maps(entry, vspace::mapped_page(&child.cap)) {
                 // A record left from a table that has since been deleted.
                 CapDatabase::set_mapping(&mut user.slots, child.slot, 0)?;
                 return Err(SysError::NotMapped);
@@ -192,7 +213,7 @@ fn vnode(me: &CpuDriver, root: &Capability, table: &Resolved, method: u64, a: [u
     Ok([0; 3])
 }
 
-/// Dispatcher.setup(cspace, vspace, pc, sp) / Dispatcher.run().
+/// Dispatcher methods (`docs/syscalls.md`).
 fn dispatcher_method(
     me: &CpuDriver,
     root: &Capability,
@@ -200,40 +221,141 @@ fn dispatcher_method(
     method: u64,
     frame: &mut ExceptionFrame,
 ) -> SysResult {
+    let base = target.cap.base;
+    let caller = me.user.borrow().slots.sched.running;
+    // SAFETY: a Dispatcher capability of this core names the object.
+    let object = unsafe { dispatcher_object::object(base) };
     match method {
         dispatcher::SETUP => {
             let user = me.user.borrow();
             let cspace = lookup(&user, root, frame.registers[2])?;
             let vspace = lookup(&user, root, frame.registers[3])?;
-            // SAFETY: a Dispatcher capability of this core names the object.
-            let object = unsafe { dispatcher_object::object(target.cap.base) };
-            if object.state == state::RUNNING {
+            if !matches!(object.state, state::EMPTY | state::READY | state::DONE) {
                 return Err(SysError::NotSetUp);
             }
             object.set_spaces(&user.slots, cspace.slot, vspace.slot)?;
-            object.context = ExceptionFrame::user(frame.registers[4], frame.registers[5], &[]);
+            let frame_va = frame.registers[6];
+            // SAFETY: as above.
+            let shared = unsafe { dispatcher_object::frame(base) };
+            let start =
+                ExceptionFrame::user(frame.registers[4], frame.registers[5], &[frame_va, me.index as u64]);
+            dispatcher_object::save_registers(&mut shared.disabled_area, &start);
+            shared.disabled_area.tpidr = 0;
+            object.resume = resume::DISABLED;
+            object.frame_va = frame_va;
+            if object.state == state::EMPTY {
+                object.priority = caps::abi::priority::DEFAULT;
+            }
             // SAFETY: the running dispatcher, alive (`invoke` checked).
-            let name = unsafe { dispatcher_object::object(user.slots.running) }.name;
-            object.name = name;
+            object.name = unsafe { dispatcher_object::object(caller) }.name;
+            object.outcome = [0; 3];
+            object.waiter = 0;
+            object.supervisor = 0;
             object.state = state::READY;
+            drop(user);
+            me.user.borrow_mut().slots.sched.link(base);
             Ok([0; 3])
         }
-        dispatcher::RUN => {
-            // SAFETY: as above.
-            let object = unsafe { dispatcher_object::object(target.cap.base) };
+        dispatcher::START => {
             if object.state != state::READY {
                 return Err(SysError::NotSetUp);
             }
-            let parent = save(me, frame)?;
-            object.parent = parent;
-            // SAFETY: `parent` is the running dispatcher, now waiting.
-            unsafe { dispatcher_object::object(parent) }.state = state::RUNNING;
-            // The frame now holds the child (`lower_sync` sees the switch and
-            // leaves it alone); the parent's results are written when the
-            // child finishes.
-            resume(me, frame, target.cap.base);
+            object.supervisor = caller;
+            me.user.borrow_mut().slots.sched.make_runnable(base);
             Ok([0; 3])
         }
+        dispatcher::RUN => {
+            if base == caller {
+                return Err(SysError::InvalidArgument);
+            }
+            match object.state {
+                state::READY => object.supervisor = caller,
+                state::RUNNABLE | state::BLOCKED => {}
+                // Ended already (started earlier): its outcome at once.
+                state::DONE => return Ok(object.outcome),
+                _ => return Err(SysError::NotSetUp),
+            }
+            if object.waiter != 0 {
+                return Err(SysError::NotRunnable);
+            }
+            object.waiter = caller;
+            if save_running(me, frame, true).is_none() {
+                object.waiter = 0;
+                return Err(CapError::Stale.into());
+            }
+            let mut guard = me.user.borrow_mut();
+            guard.slots.sched.block(caller, blocked::CHILD, base, 0);
+            // The child runs now (its end makes the caller run again, with
+            // the outcome in x1–x3).
+            guard.slots.sched.unqueue(base);
+            drop(guard);
+            if object.state == state::BLOCKED {
+                schedule(me, frame);
+            } else {
+                enter(me, frame, base);
+            }
+            Ok([0; 3])
+        }
+        dispatcher::STATUS => Ok([object.state, object.outcome[0], object.outcome[1]]),
+        dispatcher::SET_PRIORITY => {
+            let priority = frame.registers[2];
+            if priority >= caps::abi::priority::LEVELS {
+                return Err(SysError::InvalidArgument);
+            }
+            let mut guard = me.user.borrow_mut();
+            let requeue = object.state == state::RUNNABLE;
+            guard.slots.sched.unqueue(base);
+            object.priority = priority;
+            if requeue {
+                guard.slots.sched.make_runnable(base);
+            }
+            Ok([0; 3])
+        }
+        dispatcher::YIELD_TO => {
+            if object.state != state::RUNNABLE || base == caller {
+                return Err(SysError::NotRunnable);
+            }
+            frame.registers[0] = 0;
+            frame.registers[1..4].fill(0);
+            if let Some(current) = save_running(me, frame, false) {
+                let mut guard = me.user.borrow_mut();
+                guard.slots.sched.make_runnable(current);
+                guard.slots.sched.unqueue(base);
+                drop(guard);
+                enter(me, frame, base);
+            }
+            Ok([0; 3])
+        }
+        _ => Err(SysError::InvalidMethod),
+    }
+}
+
+/// Endpoint.bind(dispatcher, event index) / Endpoint.pending().
+fn endpoint_method(
+    me: &CpuDriver,
+    root: &Capability,
+    target: &Resolved,
+    method: u64,
+    a: [u64; 2],
+) -> SysResult {
+    match method {
+        endpoint::BIND => {
+            if !target.cap.rights.contains(Rights::READ) {
+                return Err(CapError::MissingRights.into());
+            }
+            let user = me.user.borrow();
+            let receiver = lookup(&user, root, a[0])?;
+            if receiver.cap.kind != CapType::Dispatcher {
+                return Err(CapError::WrongType.into());
+            }
+            if a[1] > caps::abi::lmp::MAX_EVENT {
+                return Err(SysError::InvalidArgument);
+            }
+            lmp::bind(target.cap.base, receiver.cap.base, a[1])?;
+            Ok([0; 3])
+        }
+        // SAFETY: the capability names a live endpoint of this core.
+        endpoint::PENDING => Ok([unsafe { lmp::object(target.cap.base) }.count, 0, 0]),
         _ => Err(SysError::InvalidMethod),
     }
 }
@@ -256,7 +378,7 @@ fn print(user: &UserCore, address: u64, length: u64) -> SysResult {
         return Err(SysError::InvalidArgument);
     }
     // SAFETY: the running dispatcher, alive (`invoke` checked).
-    let root = unsafe { dispatcher_object::object(user.slots.running) }.vspace(&user.slots)?;
+    let root = unsafe { dispatcher_object::object(user.slots.sched.running) }.vspace(&user.slots)?;
     let mut text = [0u8; PRINT_LIMIT as usize];
     for (offset, byte) in text.iter_mut().enumerate().take(length as usize) {
         let va = address.checked_add(offset as u64).ok_or(SysError::InvalidBuffer)?;

@@ -8,10 +8,7 @@ use elf::abi::{EM_AARCH64, ET_EXEC, PF_W, PF_X, PT_LOAD};
 use elf::endian::LittleEndian;
 use elf::ElfBytes;
 
-/// Top of the initial user stack.
-pub const STACK_TOP: u64 = 1 << 31;
-/// Size of the initial user stack.
-pub const STACK_SIZE: u64 = 64 << 10;
+pub use caps::abi::layout::{STACK_SIZE, STACK_TOP};
 
 /// Why a program could not be loaded.
 #[derive(Clone, Copy, Debug)]
@@ -60,7 +57,7 @@ pub fn load(program: &[u8], root: u64, allocate: &mut dyn FnMut() -> Option<u64>
     for segment in segments.iter().filter(|s| s.p_type == PT_LOAD) {
         let start = segment.p_vaddr & !(PAGE - 1);
         let end = segment.p_vaddr.checked_add(segment.p_memsz).ok_or(LoadError::BadAddress)?;
-        if start == 0 || end > STACK_TOP - STACK_SIZE || segment.p_filesz > segment.p_memsz {
+        if start == 0 || end > caps::abi::layout::FRAME || segment.p_filesz > segment.p_memsz {
             return Err(LoadError::BadAddress);
         }
         let data = program

@@ -7,14 +7,17 @@
 pub mod dispatcher;
 pub mod error;
 mod invoke;
+mod ipc;
+pub mod lmp;
 pub mod load;
+pub mod sched;
 mod start;
 pub mod store;
 mod syscall;
 pub mod vspace;
 
 pub use start::start;
-pub use syscall::{lower_fault, lower_sync};
+pub use syscall::{after_interrupt, lower_fault, lower_sync, tick};
 
 use caps::CapDatabase;
 use store::KernelSlots;
@@ -23,6 +26,6 @@ use store::KernelSlots;
 pub struct UserCore {
     /// The capability derivation database.
     pub database: CapDatabase,
-    /// Where slots live (and the running dispatcher: `slots.running`).
+    /// Where slots live, and the scheduler (`slots.sched`).
     pub slots: KernelSlots,
 }

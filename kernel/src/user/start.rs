@@ -11,6 +11,7 @@ use crate::boot::{phys_to_virt, PER_CORE_RESERVED};
 use crate::cpu_driver::CpuDriver;
 use caps::{CapType, Slot, SlotAddr, SlotStore, SLOT_BYTES};
 
+use caps::abi::layout::FRAME;
 use caps::abi::slot;
 
 /// Radix of the first program's root CNode.
@@ -69,8 +70,9 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
     let cnode_bytes = (1 << ROOT_RADIX) * SLOT_BYTES;
     let cnode = align_up(start, cnode_bytes);
     let l0 = cnode + cnode_bytes;
-    let dispatcher_base = l0 + vspace::PAGE;
-    let loader = dispatcher_base + vspace::PAGE;
+    let dispatcher_bytes = 1 << caps::cap_type::DISPATCHER_BITS;
+    let dispatcher_base = align_up(l0 + vspace::PAGE, dispatcher_bytes);
+    let loader = dispatcher_base + dispatcher_bytes;
     let ram = align_up(loader + LOADER_BYTES, 1 << 16);
     if ram + (1 << 20) > piece.end() {
         return Err(StartError::NoMemory);
@@ -81,7 +83,7 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
     let mut user = me.user.borrow_mut();
     let UserCore { database, slots } = &mut *user;
     *slots = KernelSlots::new(me.shared.partitions[me.index]);
-    slots.live_cnodes = 1;
+    slots.live_holders = 1;
     let slot_at =
         |index: u64| SlotAddr::new(cnode + index * SLOT_BYTES).ok_or(caps::CapError::BadSlotAddress);
     for index in 0..1 << ROOT_RADIX {
@@ -94,7 +96,7 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
         slot_at(slot::DISPATCHER)?,
         CapType::Dispatcher,
         dispatcher_base,
-        vspace::PAGE,
+        dispatcher_bytes,
     )?;
     database.insert_root(slots, slot_at(slot::RAM)?, CapType::Ram, ram, piece.end() - ram)?;
     database.insert_root(slots, slot_at(slot::KERNEL)?, CapType::Kernel, 0, 0)?;
@@ -108,6 +110,13 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
     let modules = load::modules(me.shared.info.initrd).map_err(StartError::Load)?;
     let image = load::find(modules, program).map_err(StartError::Load)?;
     let entry = load::load(image, l0, &mut allocate).map_err(StartError::Load)?;
+    // Its dispatcher frame, at a fixed address; recorded as the mapping of
+    // its Dispatcher capability, so the page goes when the object does.
+    let frame_page = dispatcher_base + dispatcher::FRAME_OFFSET;
+    let rights = caps::Rights::READ | caps::Rights::WRITE;
+    let frame_entry = vspace::map_page(l0, FRAME, frame_page, rights, &mut allocate)
+        .ok_or(StartError::Load(load::LoadError::OutOfMemory))?;
+    caps::CapDatabase::set_mapping(slots, slot_at(slot::DISPATCHER)?, frame_entry)?;
 
     // SAFETY: the dispatcher object was just zeroed and is this core's.
     let object = unsafe { dispatcher::object(dispatcher_base) };
@@ -116,11 +125,17 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
         .map_err(|_| caps::CapError::WrongType)?;
     object.set_name(program);
     object.state = state::RUNNING;
-    object.context = ExceptionFrame::user(entry, STACK_TOP, &[me.index as u64, me.online_cores()]);
-    slots.set_running(dispatcher_base);
+    object.priority = caps::abi::priority::DEFAULT;
+    object.frame_va = FRAME;
+    slots.sched.link(dispatcher_base);
+    slots.sched.running = dispatcher_base;
+    slots.sched.active_root = l0;
     enable_user_counter();
     vspace::switch_to(l0);
-    Ok(object.context)
+    // The registers start zero; FP/SIMD traps on first use (and gets zeros).
+    crate::arch::aarch64::cpu::allow_user_fp(false);
+    crate::arch::aarch64::cpu::set_user_thread_pointer(0);
+    Ok(ExceptionFrame::user(entry, STACK_TOP, &[me.index as u64, me.online_cores(), FRAME]))
 }
 
 /// Lets EL0 read the virtual counter (`CNTVCT_EL0`) for its own timing.

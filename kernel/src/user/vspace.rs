@@ -136,15 +136,15 @@ pub fn translate(root: u64, va: u64) -> Option<u64> {
 }
 
 /// Maps one page for the kernel's program loader, taking zeroed tables from
-/// `allocate`. Returns `None` when a table cannot be had or the page is
-/// already mapped.
+/// `allocate`; returns the entry's address. `None` when a table cannot be
+/// had or the page is already mapped.
 pub fn map_page(
     root: u64,
     va: u64,
     frame: u64,
     rights: Rights,
     allocate: &mut dyn FnMut() -> Option<u64>,
-) -> Option<()> {
+) -> Option<u64> {
     let mut table = root;
     for level in 0..3 {
         let entry = table + index(va, level) * 8;
@@ -162,5 +162,14 @@ pub fn map_page(
         return None;
     }
     write_entry(entry, page_entry(frame, rights));
-    Some(())
+    Some(entry)
+}
+
+/// The page a capability's mapping maps: a frame's base, a dispatcher's
+/// frame page (the second page of the object), a table's base.
+pub fn mapped_page(cap: &caps::Capability) -> u64 {
+    match cap.kind {
+        caps::CapType::Dispatcher => cap.base + super::dispatcher::FRAME_OFFSET,
+        _ => cap.base,
+    }
 }

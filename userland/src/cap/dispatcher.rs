@@ -22,13 +22,33 @@ pub enum RunOutcome {
         /// The faulting address (`FAR_EL1`), meaningful for aborts.
         far: usize,
     },
+    /// Its last capability was deleted while it ran.
+    Destroyed,
+}
+
+/// `Dispatcher.status`: its state and, once ended, how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// 0 empty, 1 set up, 2 runnable, 3 running, 4 blocked, 5 ended.
+    pub state: usize,
+    /// Once ended: 0 exited, 1 faulted, 2 destroyed.
+    pub outcome: usize,
+    /// The exit status or fault syndrome.
+    pub value: usize,
+}
+
+impl Status {
+    /// Whether it has ended.
+    pub const fn ended(self) -> bool {
+        self.state == 5
+    }
 }
 
 impl RunOutcome {
     /// The exception class (ESR bits 31:26) of a fault, `None` after an exit.
     pub const fn exception_class(self) -> Option<usize> {
         match self {
-            RunOutcome::Exited(_) => None,
+            RunOutcome::Exited(_) | RunOutcome::Destroyed => None,
             RunOutcome::Faulted { esr, .. } => Some((esr >> 26) & 0x3f),
         }
     }
@@ -41,17 +61,57 @@ impl Dispatcher {
     }
 
     /// Gives the dispatcher its CSpace root, its VSpace root (an L0 VNode),
-    /// its entry point and its initial stack pointer.
+    /// its entry point and its initial stack pointer. It starts with `x0` =
+    /// 0 (no dispatcher frame address) and `x1` = the core number.
     pub fn setup(self, cspace: CPtr, vspace: CPtr, entry: usize, stack_pointer: usize) -> Result<()> {
-        self.invoke(dispatcher::SETUP, [cspace.raw(), vspace.raw(), entry, stack_pointer, 0, 0]).map(drop)
+        self.setup_with_frame(cspace, vspace, entry, stack_pointer, 0)
     }
 
-    /// Runs the dispatcher on this core until it exits or faults.
+    /// Like [`setup`](Self::setup), telling the kernel where the dispatcher
+    /// frame is mapped in its address space (`frame_va`, passed in `x0` at
+    /// start and in every upcall).
+    pub fn setup_with_frame(
+        self,
+        cspace: CPtr,
+        vspace: CPtr,
+        entry: usize,
+        stack_pointer: usize,
+        frame_va: usize,
+    ) -> Result<()> {
+        let arguments = [cspace.raw(), vspace.raw(), entry, stack_pointer, frame_va, 0];
+        self.invoke(dispatcher::SETUP, arguments).map(drop)
+    }
+
+    /// Starts it if it is only set up, and waits until it ends (exits,
+    /// faults without a handler, or is destroyed).
     pub fn run(self) -> Result<RunOutcome> {
         let [kind, status_or_esr, far] = self.invoke(dispatcher::RUN, [0; 6])?;
         Ok(match kind {
             0 => RunOutcome::Exited(status_or_esr),
-            _ => RunOutcome::Faulted { esr: status_or_esr, far },
+            1 => RunOutcome::Faulted { esr: status_or_esr, far },
+            _ => RunOutcome::Destroyed,
         })
+    }
+
+    /// Makes it runnable; the caller goes on. When it ends, the caller gets
+    /// the child event (bit 63 of its `events`).
+    pub fn start(self) -> Result<()> {
+        self.invoke(dispatcher::START, [0; 6]).map(drop)
+    }
+
+    /// Its state and outcome.
+    pub fn status(self) -> Result<Status> {
+        let [state, outcome, value] = self.invoke(dispatcher::STATUS, [0; 6])?;
+        Ok(Status { state, outcome, value })
+    }
+
+    /// Sets its priority (0 to 31; higher runs first; 16 by default).
+    pub fn set_priority(self, priority: usize) -> Result<()> {
+        self.invoke(dispatcher::SET_PRIORITY, [priority, 0, 0, 0, 0, 0]).map(drop)
+    }
+
+    /// Directed yield: it runs now, the caller stays runnable.
+    pub fn yield_to(self) -> Result<()> {
+        self.invoke(dispatcher::YIELD_TO, [0; 6]).map(drop)
     }
 }

@@ -5,13 +5,15 @@
 
 mod cnode;
 mod dispatcher;
+mod endpoint;
 mod frame;
 mod kernel;
 mod ram;
 mod vnode;
 
 pub use cnode::CNode;
-pub use dispatcher::{Dispatcher, RunOutcome};
+pub use dispatcher::{Dispatcher, RunOutcome, Status};
+pub use endpoint::{would_block, Endpoint, Message, ReceiveSlot, Received};
 pub use frame::{Frame, FrameInfo};
 pub use kernel::{Kernel, PRINT_MAX};
 pub use ram::Ram;

@@ -106,3 +106,94 @@ pub fn relax() {
     // SAFETY: `yield` is a hint with no architectural effect.
     unsafe { core::arch::asm!("yield", options(nomem, nostack, preserves_flags)) };
 }
+
+/// The user thread pointer (`TPIDR_EL0`).
+pub fn user_thread_pointer() -> u64 {
+    aarch64_cpu::registers::TPIDR_EL0.get()
+}
+
+/// Sets the user thread pointer (`TPIDR_EL0`).
+pub fn set_user_thread_pointer(value: u64) {
+    aarch64_cpu::registers::TPIDR_EL0.set(value);
+}
+
+/// Lets EL0 use the FP/SIMD registers (`true`) or makes its first use trap
+/// (`false`; exception class 0x07). EL1 may always use them (it only does
+/// to save and load them).
+pub fn allow_user_fp(allow: bool) {
+    use aarch64_cpu::registers::CPACR_EL1;
+    let value = if allow { CPACR_EL1::FPEN::TrapNothing } else { CPACR_EL1::FPEN::TrapEl0 };
+    CPACR_EL1.modify(value);
+    barrier::isb(barrier::SY);
+}
+
+core::arch::global_asm!(
+    ".arch_extension fp",
+    ".arch_extension simd",
+    ".global mk_fp_save",
+    "mk_fp_save:",
+    "    stp q0, q1, [x0, #0]",
+    "    stp q2, q3, [x0, #32]",
+    "    stp q4, q5, [x0, #64]",
+    "    stp q6, q7, [x0, #96]",
+    "    stp q8, q9, [x0, #128]",
+    "    stp q10, q11, [x0, #160]",
+    "    stp q12, q13, [x0, #192]",
+    "    stp q14, q15, [x0, #224]",
+    "    stp q16, q17, [x0, #256]",
+    "    stp q18, q19, [x0, #288]",
+    "    stp q20, q21, [x0, #320]",
+    "    stp q22, q23, [x0, #352]",
+    "    stp q24, q25, [x0, #384]",
+    "    stp q26, q27, [x0, #416]",
+    "    stp q28, q29, [x0, #448]",
+    "    stp q30, q31, [x0, #480]",
+    "    mrs x1, fpcr",
+    "    mrs x2, fpsr",
+    "    add x0, x0, #512",
+    "    stp x1, x2, [x0]",
+    "    ret",
+    ".global mk_fp_load",
+    "mk_fp_load:",
+    "    ldp q0, q1, [x0, #0]",
+    "    ldp q2, q3, [x0, #32]",
+    "    ldp q4, q5, [x0, #64]",
+    "    ldp q6, q7, [x0, #96]",
+    "    ldp q8, q9, [x0, #128]",
+    "    ldp q10, q11, [x0, #160]",
+    "    ldp q12, q13, [x0, #192]",
+    "    ldp q14, q15, [x0, #224]",
+    "    ldp q16, q17, [x0, #256]",
+    "    ldp q18, q19, [x0, #288]",
+    "    ldp q20, q21, [x0, #320]",
+    "    ldp q22, q23, [x0, #352]",
+    "    ldp q24, q25, [x0, #384]",
+    "    ldp q26, q27, [x0, #416]",
+    "    ldp q28, q29, [x0, #448]",
+    "    ldp q30, q31, [x0, #480]",
+    "    add x0, x0, #512",
+    "    ldp x1, x2, [x0]",
+    "    msr fpcr, x1",
+    "    msr fpsr, x2",
+    "    ret",
+);
+
+extern "C" {
+    fn mk_fp_save(area: *mut u8);
+    fn mk_fp_load(area: *const u8);
+}
+
+/// Saves q0–q31, FPCR and FPSR into `area` (528 bytes, 16-byte aligned).
+pub fn save_fp(area: &mut crate::user::dispatcher::FpState) {
+    // SAFETY: `area` is a 16-byte aligned `FpState` (q0..q31 then FPCR and
+    // FPSR at byte 512), exactly what `mk_fp_save` writes; it clobbers only
+    // x1 and x2, which the C ABI lets it.
+    unsafe { mk_fp_save(area as *mut _ as *mut u8) }
+}
+
+/// Loads q0–q31, FPCR and FPSR from `area`.
+pub fn load_fp(area: &crate::user::dispatcher::FpState) {
+    // SAFETY: as in `save_fp`; the kernel itself keeps nothing in FP
+    // registers (it is built soft-float).
+    unsafe { mk_fp_load(area as *const _ as *const u8) }
+}

@@ -115,7 +115,11 @@ impl fmt::Display for ExceptionFrame {
 #[no_mangle]
 extern "C" fn mk_exception(frame: &mut ExceptionFrame, kind: u64) {
     match kind {
-        IRQ_CURRENT_EL | IRQ_LOWER_EL => return crate::cpu_driver::handle_interrupt(),
+        IRQ_CURRENT_EL => return crate::cpu_driver::handle_interrupt(),
+        IRQ_LOWER_EL => {
+            crate::cpu_driver::handle_interrupt();
+            return crate::user::after_interrupt(frame);
+        }
         SYNC_LOWER_EL => return crate::user::lower_sync(frame),
         10..=15 => return crate::user::lower_fault(frame, ENTRY_NAMES[kind as usize]),
         _ => {}

@@ -125,12 +125,12 @@ extern "C" fn child_misaligned_jump() -> ! {
 
 /// Slot of the dispatcher that deletes itself (read by the child).
 static SELF_SLOT: AtomicUsize = AtomicUsize::new(0);
-/// Status that child exits with.
+/// Status that child would exit with if it went on running.
 const SELF_DELETE_STATUS: usize = 9;
 
 /// A child deletes the last capability to its own dispatcher while it runs:
-/// the kernel must stop touching the object (its memory may be reused) and
-/// still return the child's exit to the parent.
+/// the kernel must stop touching the object (its memory may be reused),
+/// end the child at once, and tell the parent it was destroyed.
 fn child_deletes_itself(_: &mut Report) -> Outcome {
     let child = step("retype dispatcher", object::dispatcher())?;
     let stack_top = CHILD_STACK.0.get() as usize + STACK_SIZE;
@@ -138,8 +138,8 @@ fn child_deletes_itself(_: &mut Report) -> Outcome {
     step("setup", child.setup(cspace, vspace, child_self_delete as *const () as usize, stack_top))?;
     SELF_SLOT.store(child.cptr().address(), Ordering::SeqCst);
     match step("run", child.run())? {
-        RunOutcome::Exited(SELF_DELETE_STATUS) => {}
-        other => return Err(detail!("expected Exited({SELF_DELETE_STATUS}), got {other:?}")),
+        RunOutcome::Destroyed => {}
+        other => return Err(detail!("expected Destroyed, got {other:?}")),
     }
     let result = child.run();
     ensure(result.is_err(), || detail!("the deleted dispatcher ran again: {result:?}"))
