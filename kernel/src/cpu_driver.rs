@@ -16,7 +16,12 @@ pub const SGI_BENCH: u32 = 2;
 
 /// One core's kernel state. Lives in that core's partition; written by the
 /// boot CPU before the core starts, then only by the core itself.
+#[repr(C)]
 pub struct CpuDriver {
+    /// Where an exception from EL0 saves the registers and where the return
+    /// to EL0 loads them: the running dispatcher's context (`vectors.S`
+    /// reads it at offset 0 through `TPIDR_EL1`).
+    pub user_frame: Cell<u64>,
     /// Core number (device-tree order).
     pub index: usize,
     /// MPIDR affinity.
@@ -36,6 +41,8 @@ pub struct CpuDriver {
     /// User space on this core.
     pub user: RefCell<UserCore>,
 }
+
+const _: () = assert!(core::mem::offset_of!(CpuDriver, user_frame) == 0);
 
 impl CpuDriver {
     /// This core's mailbox.

@@ -17,6 +17,8 @@ fn bench_prints_one_line_per_result() {
         ("sgi_rt", "insn"),
         ("null_syscall", "insn"),
         ("cap_invoke_null", "insn"),
+        ("lmp_rt", "insn"),
+        ("thread_switch", "insn"),
         ("urpc_rt_poll_over_line_rt_raw", "ratio"),
         ("urpc_rt_sgi_over_sgi_rt", "ratio"),
     ];

@@ -306,12 +306,11 @@ pub fn yield_now() {
 /// The running thread's number (0 before [`init`]).
 pub fn current_id() -> usize {
     let tcb = current_tcb();
-    // SAFETY: a live TCB (see `runtime`).
     if tcb.is_null() {
-        0
-    } else {
-        unsafe { (*tcb).id }
+        return 0;
     }
+    // SAFETY: a live TCB (see `runtime`).
+    unsafe { (*tcb).id }
 }
 
 /// Thread-local word `index` (0 to 7) of the running thread.

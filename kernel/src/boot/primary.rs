@@ -168,6 +168,7 @@ fn place_drivers(shared: &'static BootShared) -> &'static CpuDriver {
     for (index, cpu_info) in shared.info.cpus().iter().enumerate() {
         let base = shared.partitions[index].pieces()[0].base;
         let driver = CpuDriver {
+            user_frame: Cell::new(0),
             index,
             mpidr: cpu_info.mpidr.unwrap_or(u64::MAX),
             shared,

@@ -1,7 +1,8 @@
 //! Dispatcher objects (8 KiB, retyped from RAM). The first page is the
 //! kernel's control block (`DispatcherObject`): scheduling state, queue
-//! links, the CSpace and VSpace it runs in, its FP/SIMD registers while
-//! another dispatcher owns them. The second page is the dispatcher frame
+//! links, the CSpace and VSpace it runs in, its registers (exceptions from
+//! EL0 save them there directly) and its FP/SIMD registers while another
+//! dispatcher owns them. The second page is the dispatcher frame
 //! (`caps::abi::DispatcherFrame`) that user space maps: the disabled flag,
 //! the save areas, the upcall entry points and the pending events.
 
@@ -10,7 +11,7 @@ use super::store::KernelSlots;
 use crate::arch::aarch64::exceptions::ExceptionFrame;
 use crate::boot::phys_to_virt;
 use caps::abi::{DispatcherFrame, SavedRegisters};
-use caps::{CapDatabase, CapError, CapHandle, CapType, Capability, SlotAddr, SlotStore};
+use caps::{CapDatabase, CapError, CapHandle, CapType, Capability, SlotAddr};
 
 /// Dispatcher states.
 pub mod state {
@@ -127,6 +128,11 @@ pub struct DispatcherObject {
     pub frame_va: u64,
     /// Program name (NUL-padded), for fault reports.
     pub name: [u8; 16],
+    /// Its registers while it is stopped (and where an exception from EL0
+    /// saves them while it runs).
+    pub context: ExceptionFrame,
+    /// Its `TPIDR_EL0` while it is stopped.
+    pub thread_pointer: u64,
     /// Whether `fp` holds its FP/SIMD registers.
     pub fp_valid: u64,
     /// Its FP/SIMD registers while it does not own them.
@@ -167,7 +173,7 @@ pub const SPSR_FLAGS: u64 = 0xf << 28;
 
 /// Saves `frame` (and `TPIDR_EL0`) into `area`.
 pub fn save_registers(area: &mut SavedRegisters, frame: &ExceptionFrame) {
-    area.x = frame.registers;
+    crate::arch::aarch64::cpu::copy_registers(&mut area.x, &frame.registers);
     area.sp = frame.sp_el0;
     area.pc = frame.elr;
     area.pstate = frame.spsr & SPSR_FLAGS;
@@ -177,7 +183,7 @@ pub fn save_registers(area: &mut SavedRegisters, frame: &ExceptionFrame) {
 /// Loads `area` into `frame` (and `TPIDR_EL0`): the `eret` goes to EL0 with
 /// interrupts unmasked whatever the area says.
 pub fn load_registers(frame: &mut ExceptionFrame, area: &SavedRegisters) {
-    frame.registers = area.x;
+    crate::arch::aarch64::cpu::copy_registers(&mut frame.registers, &area.x);
     frame.sp_el0 = area.sp;
     frame.elr = area.pc;
     frame.spsr = area.pstate & SPSR_FLAGS;
@@ -217,7 +223,8 @@ impl DispatcherObject {
     /// every invocation's path).
     pub fn cspace_in_place<'a>(&self, slots: &'a KernelSlots) -> Result<&'a Capability, CapError> {
         let handle = unpack(self.cspace)?;
-        let slot = slots.slot(handle.slot).ok_or(CapError::Stale)?;
+        // The handle is cleared when the CNode holding its slot dies.
+        let slot = slots.cnode_slot(handle.slot);
         match slot.capability() {
             Some(cap) if slot.generation() == handle.generation => Ok(cap),
             _ => Err(CapError::Stale),
@@ -227,7 +234,8 @@ impl DispatcherObject {
     /// Its L0 table's physical address, if the capability is still there.
     pub fn vspace(&self, slots: &KernelSlots) -> Result<u64, CapError> {
         let handle = unpack(self.vspace)?;
-        let slot = slots.slot(handle.slot).ok_or(CapError::Stale)?;
+        // As in `cspace_in_place`.
+        let slot = slots.cnode_slot(handle.slot);
         match slot.capability() {
             Some(cap) if slot.generation() == handle.generation => Ok(cap.base),
             _ => Err(CapError::Stale),

@@ -29,27 +29,29 @@ pub struct Resolved {
     pub cap: Capability,
 }
 
-/// Decodes a capability pointer (depth in bits 63:56; 0 = the root radix).
-fn cptr(raw: u64, root: &Capability) -> CPtr {
+/// The slot `raw` names and its capability, read in place. `raw` is a
+/// capability pointer: depth in bits 63:56 (0 = the root radix), address
+/// in bits 55:0.
+pub fn find<'a>(
+    user: &'a UserCore,
+    root: &Capability,
+    raw: u64,
+) -> Result<(SlotAddr, &'a Capability), SysError> {
+    let radix = root.cnode_radix().ok_or(CapError::NotCNode)?;
     let depth = (raw >> 56) as u8;
-    let depth = if depth == 0 { root.cnode_radix().unwrap_or(0) } else { depth };
-    CPtr { address: raw & ((1 << 56) - 1), depth }
-}
-
-/// The slot `raw` names and its capability, read in place.
-fn find<'a>(user: &'a UserCore, root: &Capability, raw: u64) -> Result<(SlotAddr, &'a Capability), SysError> {
-    let pointer = cptr(raw, root);
-    let slot = if Some(pointer.depth) == root.cnode_radix() {
+    let address = raw & ((1 << 56) - 1);
+    let (slot, held) = if depth == 0 || depth == radix {
         // A slot of the root CNode, the common case: the same checks as
         // `resolve_cap`, without walking.
-        if pointer.address >> pointer.depth != 0 {
+        if address >> radix != 0 {
             return Err(CapError::InvalidCPtr.into());
         }
-        SlotLocation::in_cnode(root, pointer.address)?.addr()?
+        let slot = SlotAddr::new(root.base + address * caps::SLOT_BYTES).ok_or(CapError::BadSlotAddress)?;
+        (slot, user.slots.cnode_slot(slot))
     } else {
-        resolve_cap(&user.slots, root, pointer)?.0
+        let slot = resolve_cap(&user.slots, root, CPtr { address, depth })?.0;
+        (slot, user.slots.slot(slot).ok_or(CapError::BadSlotAddress)?)
     };
-    let held = user.slots.slot(slot).ok_or(CapError::BadSlotAddress)?;
     Ok((slot, held.capability().ok_or(CapError::SlotEmpty)?))
 }
 
@@ -235,12 +237,9 @@ fn dispatcher_method(
             }
             object.set_spaces(&user.slots, cspace.slot, vspace.slot)?;
             let frame_va = frame.registers[6];
-            // SAFETY: as above.
-            let shared = unsafe { dispatcher_object::frame(base) };
-            let start =
-                ExceptionFrame::user(frame.registers[4], frame.registers[5], &[frame_va, me.index as u64]);
-            dispatcher_object::save_registers(&mut shared.disabled_area, &start);
-            shared.disabled_area.tpidr = 0;
+            let arguments = [frame_va, me.index as u64];
+            object.context = ExceptionFrame::user(frame.registers[4], frame.registers[5], &arguments);
+            object.thread_pointer = 0;
             object.resume = resume::DISABLED;
             object.frame_va = frame_va;
             if object.state == state::EMPTY {
@@ -290,9 +289,9 @@ fn dispatcher_method(
             guard.slots.sched.unqueue(base);
             drop(guard);
             if object.state == state::BLOCKED {
-                schedule(me, frame);
+                schedule(me);
             } else {
-                enter(me, frame, base);
+                enter(me, base);
             }
             Ok([0; 3])
         }
@@ -322,7 +321,7 @@ fn dispatcher_method(
                 guard.slots.sched.make_runnable(current);
                 guard.slots.sched.unqueue(base);
                 drop(guard);
-                enter(me, frame, base);
+                enter(me, base);
             }
             Ok([0; 3])
         }

@@ -4,36 +4,68 @@
 
 use super::dispatcher::{self, blocked, state};
 use super::error::SysError;
-use super::invoke::lookup;
+use super::invoke::{find, lookup};
 use super::lmp;
 use super::syscall::{enter, save_running, schedule};
 use super::UserCore;
 use crate::arch::aarch64::exceptions::ExceptionFrame;
 use crate::cpu_driver::CpuDriver;
 use caps::abi::lmp::{BLOCK, WORDS, YIELD};
-use caps::{CapError, CapType, Capability, Rights, SlotLocation};
+use caps::{CapError, CapType, Capability, Rights, SlotAddr, SlotLocation};
 
-/// The running dispatcher and a copy of its root CNode capability.
-fn caller(user: &UserCore) -> Result<(u64, Capability), SysError> {
+/// The running dispatcher.
+fn running(user: &UserCore) -> Result<u64, SysError> {
     let sched = &user.slots.sched;
     if sched.running_gone || sched.running == 0 {
         return Err(CapError::Stale.into());
     }
-    // SAFETY: the running dispatcher, alive.
-    let object = unsafe { dispatcher::object(sched.running) };
-    Ok((sched.running, *object.cspace_in_place(&user.slots)?))
+    Ok(sched.running)
+}
+
+/// The root CNode capability of dispatcher `base`, read in place.
+fn root(user: &UserCore, base: u64) -> Result<&Capability, SysError> {
+    // SAFETY: callers pass the running dispatcher or a live receiver.
+    Ok(unsafe { dispatcher::object(base) }.cspace_in_place(&user.slots)?)
+}
+
+/// What a send or receive needs of an endpoint capability.
+#[derive(Clone, Copy)]
+struct Target {
+    base: u64,
+    badge: u64,
+    rights: Rights,
 }
 
 /// The endpoint a capability pointer names, checked for `rights`.
-fn endpoint(user: &UserCore, root: &Capability, raw: u64, rights: Rights) -> Result<Capability, SysError> {
-    let found = lookup(user, root, raw)?;
-    if found.cap.kind != CapType::Endpoint {
+fn endpoint(user: &UserCore, root: &Capability, raw: u64, rights: Rights) -> Result<Target, SysError> {
+    let (_, cap) = find(user, root, raw)?;
+    if cap.kind != CapType::Endpoint {
         return Err(CapError::WrongType.into());
     }
-    if !found.cap.rights.contains(rights) {
+    if !cap.rights.contains(rights) {
         return Err(CapError::MissingRights.into());
     }
-    Ok(found.cap)
+    Ok(Target { base: cap.base, badge: cap.badge, rights: cap.rights })
+}
+
+/// A send, checked before anything changes: the endpoint x9 and the slot
+/// of the capability x10 (0: none).
+struct Send {
+    target: Target,
+    cap: Option<SlotAddr>,
+}
+
+fn prepare_send(user: &UserCore, root: &Capability, registers: &[u64; 31]) -> Result<Send, SysError> {
+    let target = endpoint(user, root, registers[9], Rights::WRITE)?;
+    let cap = if registers[10] != 0 {
+        if !target.rights.contains(Rights::GRANT) {
+            return Err(CapError::MissingRights.into());
+        }
+        Some(find(user, root, registers[10])?.0)
+    } else {
+        None
+    };
+    Ok(Send { target, cap })
 }
 
 /// The receive slot (CNode pointer, index) in the CSpace under `root`.
@@ -47,18 +79,41 @@ fn receive_slot(
     Ok(SlotLocation::in_cnode(&found.cap, index)?)
 }
 
-/// Queues x0–x7 (and the capability x10, if not 0) on the endpoint x9 and
-/// wakes its receiver; returns the receiver.
-fn send_message(user: &mut UserCore, root: &Capability, registers: &[u64; 31]) -> Result<u64, SysError> {
-    let target = endpoint(user, root, registers[9], Rights::WRITE)?;
-    let cap = if registers[10] != 0 {
-        if !target.rights.contains(Rights::GRANT) {
-            return Err(CapError::MissingRights.into());
-        }
-        Some(lookup(user, root, registers[10])?.slot)
-    } else {
-        None
+/// Takes the oldest message of `endpoint` into `registers`; its capability,
+/// if it has one, goes to slot (`cnode`, `index`) of the CSpace `root`
+/// returns (asked only then).
+fn take_into(
+    user: &mut UserCore,
+    root: impl FnOnce(&UserCore) -> Result<Capability, SysError>,
+    endpoint: u64,
+    [cnode, index]: [u64; 2],
+    registers: &mut [u64; 31],
+) -> Result<(), SysError> {
+    let slot = match lmp::head_has_cap(&user.slots, endpoint) {
+        None => return Err(SysError::EndpointEmpty),
+        Some(true) => Some(receive_slot(user, &root(user)?, cnode, index)?),
+        Some(false) => None,
     };
+    lmp::take(&mut user.database, &mut user.slots, endpoint, slot, registers)
+}
+
+/// Queues x0–x7 (and the capability, if any) on the endpoint and wakes its
+/// receiver; returns the receiver. With `direct`, a receiver that gets the
+/// message at once is left off the run queue: the caller must enter it
+/// (`yield_to`).
+fn send_message(
+    user: &mut UserCore,
+    send: Send,
+    registers: &[u64; 31],
+    direct: bool,
+) -> Result<u64, SysError> {
+    let Send { target, cap } = send;
+    if cap.is_none()
+        && lmp::deliver_direct(&mut user.slots.sched, target.base, registers, target.badge, !direct)
+    {
+        // SAFETY: the endpoint is alive (the sender's capability names it).
+        return Ok(unsafe { lmp::object(target.base) }.receiver);
+    }
     let words: &[u64; WORDS] = registers[..WORDS].try_into().map_err(|_| SysError::InvalidArgument)?;
     lmp::enqueue(&mut user.database, &mut user.slots, target.base, words, target.badge, cap)?;
     // SAFETY: the endpoint is alive (the sender's capability names it).
@@ -77,15 +132,11 @@ fn deliver(user: &mut UserCore, receiver: u64, endpoint: u64) {
     }
     match object.blocked {
         blocked::ENDPOINT if object.blocked_on == endpoint => {
-            let [cnode, index] = object.receive_slot;
-            let slot = object
-                .cspace_in_place(&user.slots)
-                .copied()
-                .map_err(SysError::from)
-                .and_then(|root| receive_slot(user, &root, cnode, index));
-            // SAFETY: as above.
-            let registers = &mut unsafe { dispatcher::frame(receiver) }.disabled_area.x;
-            if let Err(error) = lmp::take(&mut user.database, &mut user.slots, endpoint, slot, registers) {
+            let root = |user: &UserCore| Ok(*root(user, receiver)?);
+            // SAFETY: as above; it is blocked, its registers wait in its
+            // context.
+            let registers = &mut unsafe { dispatcher::object(receiver) }.context.registers;
+            if let Err(error) = take_into(user, root, endpoint, object.receive_slot, registers) {
                 registers[9] = error.code();
             }
             user.slots.sched.make_runnable(receiver);
@@ -97,7 +148,7 @@ fn deliver(user: &mut UserCore, receiver: u64, endpoint: u64) {
 
 /// Switches to `receiver` if it is runnable (a directed yield); the caller
 /// was saved already. Otherwise the scheduler picks.
-fn yield_to(me: &CpuDriver, frame: &mut ExceptionFrame, receiver: u64) {
+fn yield_to(me: &CpuDriver, receiver: u64) {
     let runnable = {
         let mut guard = me.user.borrow_mut();
         // SAFETY: the receiver is alive (the send just reached it).
@@ -108,27 +159,42 @@ fn yield_to(me: &CpuDriver, frame: &mut ExceptionFrame, receiver: u64) {
         runnable
     };
     if runnable {
-        enter(me, frame, receiver);
+        enter(me, receiver);
     } else {
-        schedule(me, frame);
+        schedule(me);
+    }
+}
+
+/// Queues `receiver` if a direct delivery left it runnable off the queues.
+fn wake(me: &CpuDriver, receiver: u64) {
+    // SAFETY: the receiver is alive (a send just reached it).
+    if receiver != 0 && unsafe { dispatcher::object(receiver) }.state == state::RUNNABLE {
+        me.user.borrow_mut().slots.sched.make_runnable(receiver);
     }
 }
 
 /// `SEND`: x9 endpoint, x10 capability (0: none), x11 flags (`YIELD`).
 pub fn send(me: &CpuDriver, frame: &mut ExceptionFrame) {
+    let direct = frame.registers[11] & YIELD != 0;
     let result = {
         let mut guard = me.user.borrow_mut();
         let user = &mut *guard;
-        caller(user).and_then(|(_, root)| send_message(user, &root, &frame.registers))
+        running(user)
+            .and_then(|base| prepare_send(user, root(user, base)?, &frame.registers).map(|send| (base, send)))
+            .and_then(|(base, send)| Ok((base, send_message(user, send, &frame.registers, direct)?)))
     };
     match result {
         Err(error) => frame.registers[9] = error.code(),
-        Ok(receiver) => {
+        Ok((base, receiver)) => {
             frame.registers[9] = 0;
-            if frame.registers[11] & YIELD != 0 && receiver != me.user.borrow().slots.sched.running {
-                if let Some(base) = save_running(me, frame, false) {
+            if direct && receiver != base {
+                if save_running(me, frame, false).is_some() {
                     me.user.borrow_mut().slots.sched.make_runnable(base);
-                    yield_to(me, frame, receiver);
+                    yield_to(me, receiver);
+                } else {
+                    // The caller is gone (ended when this call returns): the
+                    // receiver, if delivered to directly, waits its turn.
+                    wake(me, receiver);
                 }
             }
         }
@@ -141,14 +207,15 @@ pub fn receive(me: &CpuDriver, frame: &mut ExceptionFrame) {
     let (base, block) = {
         let mut guard = me.user.borrow_mut();
         let user = &mut *guard;
-        let outcome = caller(user).and_then(|(base, root)| {
-            let source = endpoint(user, &root, frame.registers[9], Rights::READ)?;
+        let outcome = running(user).and_then(|base| {
+            let source = endpoint(user, root(user, base)?, frame.registers[9], Rights::READ)?;
             // SAFETY: the endpoint is alive (the capability names it).
             if unsafe { lmp::object(source.base) }.receiver != base {
                 return Err(SysError::NotBound);
             }
-            let slot = receive_slot(user, &root, frame.registers[10], frame.registers[11]);
-            match lmp::take(&mut user.database, &mut user.slots, source.base, slot, &mut frame.registers) {
+            let slot = [frame.registers[10], frame.registers[11]];
+            let own_root = |user: &UserCore| Ok(*root(user, base)?);
+            match take_into(user, own_root, source.base, slot, &mut frame.registers) {
                 Err(SysError::EndpointEmpty) if frame.registers[12] & BLOCK != 0 => Ok(Some(source.base)),
                 other => other.map(|()| None),
             }
@@ -163,7 +230,7 @@ pub fn receive(me: &CpuDriver, frame: &mut ExceptionFrame) {
     };
     if let Some(endpoint) = block {
         block_on(me, frame, base, endpoint, [frame.registers[10], frame.registers[11]]);
-        schedule(me, frame);
+        schedule(me);
     }
 }
 
@@ -185,16 +252,23 @@ pub fn call(me: &CpuDriver, frame: &mut ExceptionFrame) {
     let result = {
         let mut guard = me.user.borrow_mut();
         let user = &mut *guard;
-        caller(user).and_then(|(base, root)| {
-            let reply = endpoint(user, &root, frame.registers[11], Rights::READ)?;
+        running(user).and_then(|base| {
+            let (reply, send) = {
+                let root = root(user, base)?;
+                (
+                    endpoint(user, root, frame.registers[11], Rights::READ)?,
+                    prepare_send(user, root, &frame.registers)?,
+                )
+            };
             // SAFETY: the endpoint is alive (the capability names it).
             if unsafe { lmp::object(reply.base) }.receiver != base {
                 return Err(SysError::NotBound);
             }
-            let receiver = send_message(user, &root, &frame.registers)?;
+            let receiver = send_message(user, send, &frame.registers, true)?;
             // A reply already queued is taken at once.
-            let slot = receive_slot(user, &root, frame.registers[12], frame.registers[13]);
-            match lmp::take(&mut user.database, &mut user.slots, reply.base, slot, &mut frame.registers) {
+            let slot = [frame.registers[12], frame.registers[13]];
+            let own_root = |user: &UserCore| Ok(*root(user, base)?);
+            match take_into(user, own_root, reply.base, slot, &mut frame.registers) {
                 Err(SysError::EndpointEmpty) => Ok(Some((base, receiver, reply.base))),
                 Ok(()) => Ok(None),
                 Err(error) => Err(error),
@@ -206,7 +280,7 @@ pub fn call(me: &CpuDriver, frame: &mut ExceptionFrame) {
         Ok(None) => {}
         Ok(Some((base, receiver, reply))) => {
             block_on(me, frame, base, reply, [frame.registers[12], frame.registers[13]]);
-            yield_to(me, frame, receiver);
+            yield_to(me, receiver);
         }
     }
 }

@@ -135,7 +135,7 @@ pub fn endpoint_destroyed(sched: &mut Scheduler, base: u64) {
     // SAFETY: as above.
     let waiting = unsafe { dispatcher::object(receiver) };
     if waiting.state == state::BLOCKED && waiting.blocked == blocked::ENDPOINT && waiting.blocked_on == base {
-        frame.disabled_area.x[9] = u64::from(caps::CapError::Stale.code());
+        waiting.context.registers[9] = u64::from(caps::CapError::Stale.code());
         sched.make_runnable(receiver);
     }
     endpoint.receiver = 0;
@@ -175,14 +175,59 @@ pub fn enqueue(
     Ok(())
 }
 
-/// Where a received capability goes (an error if the receiver named no
-/// usable slot; it matters only for a message with a capability).
-pub type ReceiveSlot = Result<SlotLocation, SysError>;
+/// The fast path: a receiver blocked on the empty endpoint at `base` gets
+/// a message without a capability straight into its saved registers, and
+/// becomes runnable: queued, or (`queue` false) left for the caller to
+/// enter at once. Returns whether it did.
+pub fn deliver_direct(sched: &mut Scheduler, base: u64, words: &[u64], badge: u64, queue: bool) -> bool {
+    // SAFETY: the caller resolved an Endpoint capability to `base`.
+    let endpoint = unsafe { object(base) };
+    let receiver = endpoint.receiver;
+    if endpoint.count != 0 || receiver == 0 {
+        return false;
+    }
+    // SAFETY: the bound receiver is alive.
+    let waiting = unsafe { dispatcher::object(receiver) };
+    if waiting.state != state::BLOCKED || waiting.blocked != blocked::ENDPOINT || waiting.blocked_on != base {
+        return false;
+    }
+    // It is blocked: its registers wait in its context.
+    let registers = &mut waiting.context.registers;
+    registers[..WORDS].copy_from_slice(&words[..WORDS]);
+    registers[9] = 0;
+    registers[10] = badge;
+    registers[11] = 0;
+    if queue {
+        sched.make_runnable(receiver);
+    } else {
+        waiting.state = state::RUNNABLE;
+        waiting.blocked = blocked::NONE;
+    }
+    true
+}
+
+/// Whether the oldest message on the endpoint at `base` carries a
+/// capability (`None`: the queue is empty).
+pub fn head_has_cap(slots: &KernelSlots, base: u64) -> Option<bool> {
+    // SAFETY: the caller resolved an Endpoint capability to `base`.
+    let endpoint = unsafe { object(base) };
+    if endpoint.count == 0 {
+        return None;
+    }
+    let flagged = endpoint.messages[endpoint.head as usize].flags & HAS_CAP != 0;
+    let held = held_slot(base, endpoint.head).and_then(|slot| slots.slot(slot)).and_then(|s| s.capability());
+    Some(flagged && held.is_some())
+}
+
+/// Where a received capability goes: `None` when the message has none
+/// (see [`head_has_cap`]).
+pub type ReceiveSlot = Option<SlotLocation>;
 
 /// Takes the oldest message off the endpoint at `base` into `registers`
 /// (x0–x7 the words, x9 0, x10 the badge, x11 the info bits), moving its
-/// capability into `slot`. Errors: `EndpointEmpty`; a capability that
-/// cannot be placed (no or a bad receive slot) leaves the message queued.
+/// capability into `slot` (which the caller resolved if [`head_has_cap`]
+/// said so; a capability that cannot be placed leaves the message queued).
+/// Errors: `EndpointEmpty`, those of the move.
 pub fn take(
     database: &mut CapDatabase,
     slots: &mut KernelSlots,
@@ -199,12 +244,10 @@ pub fn take(
     let index = endpoint.head;
     let message = endpoint.messages[index as usize];
     let mut info = 0;
-    let from = held_slot(base, index).ok_or(SysError::InvalidArgument)?;
     // A capability revoked while in flight is gone from its slot: the
-    // message arrives without it.
-    let held = slots.slot(from).is_some_and(|slot| slot.capability().is_some());
-    if message.flags & HAS_CAP != 0 && held {
-        let dest = slot?;
+    // message arrives without it (`head_has_cap` says so).
+    if let Some(dest) = slot {
+        let from = held_slot(base, index).ok_or(SysError::InvalidArgument)?;
         database.move_cap(slots, from, &dest)?;
         info |= CAP_RECEIVED;
     }

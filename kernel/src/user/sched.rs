@@ -34,6 +34,8 @@ pub struct Scheduler {
     all: u64,
     /// The dispatcher whose FP/SIMD registers are in the registers (0: none).
     pub fp_owner: u64,
+    /// Whether EL0 may use the FP/SIMD registers now (`CPACR_EL1`).
+    pub fp_allowed: bool,
     /// A dispatcher of higher priority than the running one became
     /// runnable, or the running one's time slice ended with others waiting.
     pub need_resched: bool,
@@ -61,6 +63,7 @@ impl Scheduler {
             timed: Queue { head: 0, tail: 0 },
             all: 0,
             fp_owner: 0,
+            fp_allowed: false,
             need_resched: false,
             active_root: 0,
         }
@@ -186,8 +189,7 @@ impl Scheduler {
             let object = unsafe { dispatcher::object(cursor) };
             let next = object.queue_next;
             if object.wake_at <= now {
-                // SAFETY: as above; its registers wait in the frame.
-                unsafe { dispatcher::frame(cursor) }.disabled_area.x[0] = 0;
+                object.context.registers[0] = 0;
                 self.make_runnable(cursor);
                 woke = true;
             }
@@ -234,6 +236,20 @@ impl Scheduler {
             visit(cursor);
             cursor = next;
         }
+    }
+
+    /// A CNode at `[base, end)` dies: every dispatcher whose CSpace or
+    /// VSpace root capability lies in one of its slots loses that root.
+    pub fn forget_slots(&mut self, base: u64, end: u64) {
+        self.for_each(|other| {
+            // SAFETY: live dispatchers on the list.
+            let object = unsafe { dispatcher::object(other) };
+            for handle in [&mut object.cspace, &mut object.vspace] {
+                if (base..end).contains(&handle[0]) {
+                    *handle = [0, 0];
+                }
+            }
+        });
     }
 
     /// A dispatcher object dies: off every list, and nothing refers to it

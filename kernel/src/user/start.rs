@@ -51,12 +51,14 @@ pub fn start(me: &CpuDriver, program: &str, started: impl FnOnce()) -> StartErro
     log::info!("user: core {} started {program}", me.index);
     started();
     let top = phys_to_virt(me.shared.partitions[me.index].pieces()[0].base + PER_CORE_RESERVED) as u64;
+    me.user_frame.set(frame as *const ExceptionFrame as u64);
     // SAFETY: the frame resumes the program just set up; the kernel stack is
     // this core's own and nothing on it is needed any more.
-    unsafe { mk_enter_user(&frame, top) }
+    unsafe { mk_enter_user(frame, top) }
 }
 
-fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> {
+/// Returns the first dispatcher's context.
+fn prepare(me: &CpuDriver, program: &str) -> Result<&'static ExceptionFrame, StartError> {
     // The largest piece of this core's RAM; the first begins with the
     // core's driver and stack.
     let pieces = me.shared.partitions[me.index].pieces();
@@ -134,8 +136,13 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<ExceptionFrame, StartError> 
     vspace::switch_to(l0);
     // The registers start zero; FP/SIMD traps on first use (and gets zeros).
     crate::arch::aarch64::cpu::allow_user_fp(false);
+    slots.sched.fp_allowed = false;
     crate::arch::aarch64::cpu::set_user_thread_pointer(0);
-    Ok(ExceptionFrame::user(entry, STACK_TOP, &[me.index as u64, me.online_cores(), FRAME]))
+    object.context = ExceptionFrame::user(entry, STACK_TOP, &[me.index as u64, me.online_cores(), FRAME]);
+    object.thread_pointer = 0;
+    // SAFETY: the object lives as long as its capability; if that goes, the
+    // kernel stops using its context (and never returns to it).
+    Ok(unsafe { &*(&object.context as *const ExceptionFrame) })
 }
 
 /// Lets EL0 read the virtual counter (`CNTVCT_EL0`) for its own timing.

@@ -33,6 +33,17 @@ impl KernelSlots {
         KernelSlots { partition, live_holders: 0, sched: Scheduler::new() }
     }
 
+    /// A slot of a live CNode, without the partition check `slot` makes:
+    /// `addr` must come from a live CNode capability of this core (its base
+    /// plus an index below its size) or from a handle on such a slot, which
+    /// the kernel clears when the CNode dies (`Scheduler::forget_slots`).
+    pub fn cnode_slot(&self, addr: SlotAddr) -> &Slot {
+        // SAFETY: per the contract, `addr` is a slot inside a CNode object,
+        // which retype (or the boot code) placed in this core's partition,
+        // linearly mapped; only this core touches it.
+        unsafe { &*(phys_to_virt(addr.get()) as *const Slot) }
+    }
+
     fn place(&self, addr: SlotAddr) -> Option<*mut Slot> {
         let address = addr.get();
         let inside =
@@ -74,6 +85,11 @@ impl SlotStore for KernelSlots {
     fn object_destroyed(&mut self, cap: &Capability) {
         if cap.held_slots().is_some() {
             self.live_holders = self.live_holders.saturating_sub(1);
+        }
+        if cap.kind == caps::CapType::CNode {
+            // Dispatchers that name their CSpace or VSpace root by a slot in
+            // it lose that root: the memory may become anything.
+            self.sched.forget_slots(cap.base, cap.end());
         }
         if cap.kind == caps::CapType::Dispatcher {
             lmp::unbind_all(cap.base);

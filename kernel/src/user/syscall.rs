@@ -32,7 +32,7 @@ pub fn lower_sync(frame: &mut ExceptionFrame) {
         }
         call::INVOKE => invoke(me, frame),
         call::YIELD => yield_now(me, frame),
-        call::EXIT => return finish(me, frame, Finish::Exited(frame.registers[0])),
+        call::EXIT => return finish(me, Finish::Exited(frame.registers[0])),
         call::SEND => super::ipc::send(me, frame),
         call::RECV => super::ipc::receive(me, frame),
         call::CALL => super::ipc::call(me, frame),
@@ -41,7 +41,7 @@ pub fn lower_sync(frame: &mut ExceptionFrame) {
         _ => return fault(me, frame, "bad svc"),
     }
     if me.user.borrow().slots.sched.running_gone {
-        finish(me, frame, Finish::Destroyed);
+        finish(me, Finish::Destroyed);
     }
 }
 
@@ -79,7 +79,7 @@ pub fn after_interrupt(frame: &mut ExceptionFrame) {
         if let Some(base) = save_running(me, frame, false) {
             me.user.borrow_mut().slots.sched.make_runnable(base);
         }
-        schedule(me, frame);
+        schedule(me);
     }
 }
 
@@ -155,22 +155,22 @@ fn fault(me: &CpuDriver, frame: &mut ExceptionFrame, kind: &str) {
         frame.far,
         frame.elr
     );
-    finish(me, frame, Finish::Faulted { esr: frame.esr, far: frame.far });
+    finish(me, Finish::Faulted { esr: frame.esr, far: frame.far });
 }
 
 /// Writes `Dispatcher.run`'s results into the saved registers of the
 /// blocked dispatcher `base`.
 pub fn set_outcome(base: u64, result: [u64; 3]) {
     // SAFETY: callers pass a live dispatcher of this core.
-    let area = &mut unsafe { dispatcher::frame(base) }.disabled_area;
-    area.x[0] = 0;
-    area.x[1..4].copy_from_slice(&result);
+    let registers = &mut unsafe { dispatcher::object(base) }.context.registers;
+    registers[0] = 0;
+    registers[1..4].copy_from_slice(&result);
 }
 
 /// Ends the running dispatcher: the dispatcher waiting for it in
 /// `Dispatcher.run` runs next with the outcome; else the one that started
 /// it gets the child event; then the scheduler picks.
-fn finish(me: &CpuDriver, frame: &mut ExceptionFrame, how: Finish) {
+fn finish(me: &CpuDriver, how: Finish) {
     let result = match how {
         Finish::Exited(status) => [outcome::EXITED, status, 0],
         Finish::Faulted { esr, far } => [outcome::FAULTED, esr, far],
@@ -202,7 +202,7 @@ fn finish(me: &CpuDriver, frame: &mut ExceptionFrame, how: Finish) {
     if waiter != 0 {
         set_outcome(waiter, result);
         drop(guard);
-        return enter(me, frame, waiter);
+        return enter(me, waiter);
     }
     if supervisor != 0 {
         // SAFETY: a live dispatcher (references are cleared when it dies).
@@ -214,14 +214,16 @@ fn finish(me: &CpuDriver, frame: &mut ExceptionFrame, how: Finish) {
         }
     }
     drop(guard);
-    schedule(me, frame);
+    schedule(me);
 }
 
-/// Stops the running dispatcher, saving `frame` into its dispatcher frame:
-/// when `blocking` (it waits in a system call, which completes into the
-/// saved registers) or when it is disabled or has no upcalls, into the
-/// disabled area, to be resumed there; otherwise into the enabled area, to
-/// be entered by upcall. Returns it, or `None` if none runs (or it is gone).
+/// Stops the running dispatcher, whose registers `frame` (its context)
+/// holds: when `blocking` (it waits in a system call, which completes into
+/// its context) or when it is disabled or has no upcalls, it will be
+/// resumed from there (after a preemption the registers are also copied to
+/// the frame's disabled area, for user-level debuggers); otherwise they go
+/// to the enabled area, and it will be entered by upcall. Returns it, or
+/// `None` if none runs (or it is gone).
 pub fn save_running(me: &CpuDriver, frame: &ExceptionFrame, blocking: bool) -> Option<u64> {
     let mut guard = me.user.borrow_mut();
     let sched = &mut guard.slots.sched;
@@ -231,24 +233,29 @@ pub fn save_running(me: &CpuDriver, frame: &ExceptionFrame, blocking: bool) -> O
     }
     // SAFETY: the running dispatcher, alive.
     let (object, shared) = unsafe { (dispatcher::object(base), dispatcher::frame(base)) };
-    if !blocking && shared.disabled == 0 && shared.run_entry != 0 {
-        dispatcher::save_registers(&mut shared.enabled_area, frame);
-        object.resume = resume::UPCALL;
-    } else {
-        dispatcher::save_registers(&mut shared.disabled_area, frame);
+    if blocking {
+        object.thread_pointer = cpu::user_thread_pointer();
         object.resume = resume::DISABLED;
-    }
-    if !blocking {
+    } else {
+        if shared.disabled == 0 && shared.run_entry != 0 {
+            dispatcher::save_registers(&mut shared.enabled_area, frame);
+            object.resume = resume::UPCALL;
+        } else {
+            dispatcher::save_registers(&mut shared.disabled_area, frame);
+            object.thread_pointer = shared.disabled_area.tpidr;
+            object.resume = resume::DISABLED;
+        }
         shared.preemptions = shared.preemptions.wrapping_add(1);
     }
     sched.running = 0;
     Some(base)
 }
 
-/// Makes `base` (not on any queue) the running dispatcher: its registers,
-/// or an upcall, go into `frame`; its address space and thread pointer are
-/// installed, and FP/SIMD traps unless it owns the registers.
-pub fn enter(me: &CpuDriver, frame: &mut ExceptionFrame, base: u64) {
+/// Makes `base` (not on any queue) the running dispatcher: the return to
+/// EL0 resumes its context, or an upcall built there; its address space
+/// and thread pointer are installed, and FP/SIMD traps unless it owns the
+/// registers.
+pub fn enter(me: &CpuDriver, base: u64) {
     let mut guard = me.user.borrow_mut();
     let slots = &mut guard.slots;
     // SAFETY: callers pass a live dispatcher of this core.
@@ -260,12 +267,13 @@ pub fn enter(me: &CpuDriver, frame: &mut ExceptionFrame, base: u64) {
         } else {
             (shared.run_entry, upcall::RUN)
         };
-        *frame = ExceptionFrame::user(entry, shared.upcall_stack, &[object.frame_va, reason]);
+        object.context = ExceptionFrame::user(entry, shared.upcall_stack, &[object.frame_va, reason]);
         cpu::set_user_thread_pointer(shared.enabled_area.tpidr);
         object.resume = resume::DISABLED;
     } else {
-        dispatcher::load_registers(frame, &shared.disabled_area);
+        cpu::set_user_thread_pointer(object.thread_pointer);
     }
+    me.user_frame.set(&object.context as *const ExceptionFrame as u64);
     object.state = state::RUNNING;
     object.blocked = blocked::NONE;
     let sched = &mut slots.sched;
@@ -287,19 +295,23 @@ pub fn enter(me: &CpuDriver, frame: &mut ExceptionFrame, base: u64) {
             slots.sched.active_root = 0;
         }
     }
-    cpu::allow_user_fp(fp_owner == base);
+    let owns_fp = fp_owner == base;
+    if slots.sched.fp_allowed != owns_fp {
+        cpu::allow_user_fp(owns_fp);
+        slots.sched.fp_allowed = owns_fp;
+    }
 }
 
 /// Enters the next runnable dispatcher; with none, sleeps until one is
 /// (a deadline passes), or idles for good when nothing could wake.
-pub fn schedule(me: &CpuDriver, frame: &mut ExceptionFrame) {
+pub fn schedule(me: &CpuDriver) {
     loop {
         let (next, timed) = {
             let sched = &mut me.user.borrow_mut().slots.sched;
             (sched.pick(), sched.has_timed())
         };
         if let Some(next) = next {
-            return enter(me, frame, next);
+            return enter(me, next);
         }
         if !timed {
             crate::command::idle(me);
@@ -336,7 +348,7 @@ fn yield_now(me: &CpuDriver, frame: &mut ExceptionFrame) {
     }
     if let Some(base) = save_running(me, frame, false) {
         me.user.borrow_mut().slots.sched.make_runnable(base);
-        schedule(me, frame);
+        schedule(me);
     }
 }
 
@@ -359,7 +371,7 @@ fn wait(me: &CpuDriver, frame: &mut ExceptionFrame) {
     }
     if let Some(base) = save_running(me, frame, true) {
         me.user.borrow_mut().slots.sched.block(base, blocked::EVENTS, 0, deadline);
-        schedule(me, frame);
+        schedule(me);
     }
 }
 
@@ -372,6 +384,7 @@ fn resume_upcall(me: &CpuDriver, frame: &mut ExceptionFrame) {
     // SAFETY: the running dispatcher, alive.
     let shared = unsafe { dispatcher::frame(sched.running) };
     shared.disabled = 0;
+    // `frame` is its context: the return to EL0 continues there.
     dispatcher::load_registers(frame, &shared.enabled_area);
 }
 
@@ -401,6 +414,7 @@ fn fp_trap(me: &CpuDriver) {
         sched.fp_owner = 0;
     }
     cpu::allow_user_fp(true);
+    sched.fp_allowed = true;
 }
 
 static ZERO_FP: FpState = FpState { q: [0; 32], fpcr: 0, fpsr: 0 };

@@ -4,8 +4,11 @@
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
-use userland::cap::Kernel;
-use userland::println;
+extern crate alloc;
+
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use userland::cap::{CNode, Dispatcher, Endpoint, Kernel, Message, ReceiveSlot, VNode};
+use userland::{dispatch, heap, object, println, syscall, thread};
 
 userland::entry!(main);
 
@@ -38,7 +41,12 @@ fn frequency() -> u64 {
 }
 
 /// Median and minimum per call, in thousandths of a virtual nanosecond.
-fn measure(mut call: impl FnMut()) -> (u64, u64) {
+fn measure(call: impl FnMut()) -> (u64, u64) {
+    measure_per(1, call)
+}
+
+/// Like `measure`, for a call that does `operations` operations.
+fn measure_per(operations: u64, mut call: impl FnMut()) -> (u64, u64) {
     for _ in 0..BATCH {
         call();
     }
@@ -49,7 +57,8 @@ fn measure(mut call: impl FnMut()) -> (u64, u64) {
             call();
         }
         let ticks = counter() - start;
-        *slot = (u128::from(ticks) * 1_000_000_000_000 / u128::from(frequency()) / u128::from(BATCH)) as u64;
+        let per = u128::from(BATCH) * u128::from(operations);
+        *slot = (u128::from(ticks) * 1_000_000_000_000 / u128::from(frequency()) / per) as u64;
     }
     samples.sort_unstable();
     (samples[SAMPLES / 2], samples[0])
@@ -79,5 +88,68 @@ fn main(_core: usize, _cores: usize) -> i32 {
             let _ = kernel.null();
         }),
     );
+    if let Err(error) = lmp_and_threads() {
+        println!("error: bench userbench: {error}");
+    }
     kernel.power_off()
+}
+
+/// Slots of the server's endpoints (it shares this CSpace).
+static SERVER_RECEIVE: AtomicUsize = AtomicUsize::new(0);
+static SERVER_REPLY: AtomicUsize = AtomicUsize::new(0);
+
+/// The `lmp_rt` server: answers every call with the same words (a reply
+/// and wait in one `CALL`).
+extern "C" fn echo_server(_frame: usize, _core: usize) -> ! {
+    let receive = Endpoint::at(SERVER_RECEIVE.load(Ordering::Relaxed));
+    let reply = Endpoint::at(SERVER_REPLY.load(Ordering::Relaxed));
+    let mut next = receive.recv(ReceiveSlot::NONE, true);
+    loop {
+        let words = match next {
+            Ok(message) => message.words,
+            Err(_) => syscall::exit(1),
+        };
+        next = reply.call(&Message { words, cap: None }, receive, ReceiveSlot::NONE);
+    }
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn yielder(_: usize) -> usize {
+    while !STOP.load(Ordering::Relaxed) {
+        thread::yield_now();
+    }
+    0
+}
+
+/// `lmp_rt`: a same-core call and reply between two dispatchers in one
+/// address space (8 words each way). `thread_switch`: one user-level
+/// switch between two threads that yield to each other.
+fn lmp_and_threads() -> userland::Result<()> {
+    heap::init(16)?;
+    let server = object::dispatcher()?;
+    let theirs = object::endpoint()?;
+    theirs.bind(server, 0)?;
+    let ours = object::endpoint()?;
+    ours.bind(Dispatcher::own(), 1)?;
+    SERVER_RECEIVE.store(theirs.cptr().address(), Ordering::Relaxed);
+    SERVER_REPLY.store(ours.cptr().address(), Ordering::Relaxed);
+    let stack = alloc::vec![0u8; thread::STACK_SIZE].leak();
+    let top = (stack.as_ptr() as usize + stack.len()) & !15;
+    server.setup(CNode::root().cptr(), VNode::root().cptr(), echo_server as *const () as usize, top)?;
+    server.start()?;
+    let message = Message { words: [1, 2, 3, 4, 5, 6, 7, 8], cap: None };
+    report(
+        "lmp_rt",
+        measure(|| {
+            let _ = theirs.call(&message, ours, ReceiveSlot::NONE);
+        }),
+    );
+    thread::init(dispatch::own_frame().ok_or(userland::Error::NotSetUp)?)?;
+    let other = thread::spawn(yielder, 0)?;
+    // Each yield here is two switches: to the other thread and back.
+    report("thread_switch", measure_per(2, thread::yield_now));
+    STOP.store(true, Ordering::Relaxed);
+    thread::join(other)?;
+    Ok(())
 }

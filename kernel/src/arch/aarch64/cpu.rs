@@ -197,3 +197,36 @@ pub fn load_fp(area: &crate::user::dispatcher::FpState) {
     // registers (it is built soft-float).
     unsafe { mk_fp_load(area as *const _ as *const u8) }
 }
+
+/// Copies 31 registers' worth of words (a register save area) with
+/// straight-line `ldp`/`stp`: the compiler would call `memcpy` for it.
+#[inline(always)]
+pub fn copy_registers(destination: &mut [u64; 31], source: &[u64; 31]) {
+    // SAFETY: reads exactly the 248 bytes of `source` and writes exactly the
+    // 248 bytes of `destination` (distinct borrows, so no overlap); the
+    // scratch registers are declared clobbered.
+    unsafe {
+        core::arch::asm!(
+            "ldp {a}, {b}, [{s}, #0]", "ldp {c}, {d}, [{s}, #16]",
+            "stp {a}, {b}, [{t}, #0]", "stp {c}, {d}, [{t}, #16]",
+            "ldp {a}, {b}, [{s}, #32]", "ldp {c}, {d}, [{s}, #48]",
+            "stp {a}, {b}, [{t}, #32]", "stp {c}, {d}, [{t}, #48]",
+            "ldp {a}, {b}, [{s}, #64]", "ldp {c}, {d}, [{s}, #80]",
+            "stp {a}, {b}, [{t}, #64]", "stp {c}, {d}, [{t}, #80]",
+            "ldp {a}, {b}, [{s}, #96]", "ldp {c}, {d}, [{s}, #112]",
+            "stp {a}, {b}, [{t}, #96]", "stp {c}, {d}, [{t}, #112]",
+            "ldp {a}, {b}, [{s}, #128]", "ldp {c}, {d}, [{s}, #144]",
+            "stp {a}, {b}, [{t}, #128]", "stp {c}, {d}, [{t}, #144]",
+            "ldp {a}, {b}, [{s}, #160]", "ldp {c}, {d}, [{s}, #176]",
+            "stp {a}, {b}, [{t}, #160]", "stp {c}, {d}, [{t}, #176]",
+            "ldp {a}, {b}, [{s}, #192]", "ldp {c}, {d}, [{s}, #208]",
+            "stp {a}, {b}, [{t}, #192]", "stp {c}, {d}, [{t}, #208]",
+            "ldp {a}, {b}, [{s}, #224]", "ldr {c}, [{s}, #240]",
+            "stp {a}, {b}, [{t}, #224]", "str {c}, [{t}, #240]",
+            s = in(reg) source.as_ptr(),
+            t = in(reg) destination.as_mut_ptr(),
+            a = out(reg) _, b = out(reg) _, c = out(reg) _, d = out(reg) _,
+            options(nostack, preserves_flags),
+        );
+    }
+}

@@ -1,6 +1,10 @@
 // Exception vector table (VBAR_EL1): every entry saves the interrupted
-// registers in an ExceptionFrame on the current stack and calls Rust with the
-// frame and the entry's number (0..15, in architectural order).
+// registers in an ExceptionFrame and calls Rust with the frame and the
+// entry's number (0..15, in architectural order). Exceptions taken at EL1
+// keep the frame on the stack. Exceptions from EL0 save straight into the
+// running dispatcher's context, whose address the CpuDriver (TPIDR_EL1)
+// holds at offset 0, and return to whatever context that field names then:
+// switching dispatchers is changing the field, not copying registers.
 
 .equ FRAME_SIZE, 288
 
@@ -10,6 +14,13 @@
     stp     x0, x1, [sp, #0]
     mov     x0, #\kind
     b       mk_exception_common
+.endm
+
+.macro ENTRY_LOWER kind
+    .balign 128
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #\kind
+    b       mk_lower_common
 .endm
 
 .section .text.vectors, "ax"
@@ -24,14 +35,68 @@ mk_vectors:
     ENTRY 5
     ENTRY 6
     ENTRY 7
-    ENTRY 8
-    ENTRY 9
-    ENTRY 10
-    ENTRY 11
-    ENTRY 12
-    ENTRY 13
-    ENTRY 14
-    ENTRY 15
+    ENTRY_LOWER 8
+    ENTRY_LOWER 9
+    ENTRY_LOWER 10
+    ENTRY_LOWER 11
+    ENTRY_LOWER 12
+    ENTRY_LOWER 13
+    ENTRY_LOWER 14
+    ENTRY_LOWER 15
+
+// From EL0: SP_EL1 is the top of this core's stack, with nothing on it.
+mk_lower_common:                        // x1 = kind; x0, x1 pushed
+    mrs     x0, tpidr_el1
+    ldr     x0, [x0]                    // the running dispatcher's context
+    stp     x2, x3, [x0, #16]
+    stp     x4, x5, [x0, #32]
+    stp     x6, x7, [x0, #48]
+    stp     x8, x9, [x0, #64]
+    stp     x10, x11, [x0, #80]
+    stp     x12, x13, [x0, #96]
+    stp     x14, x15, [x0, #112]
+    stp     x16, x17, [x0, #128]
+    stp     x18, x19, [x0, #144]
+    stp     x20, x21, [x0, #160]
+    stp     x22, x23, [x0, #176]
+    stp     x24, x25, [x0, #192]
+    stp     x26, x27, [x0, #208]
+    stp     x28, x29, [x0, #224]
+    mrs     x2, elr_el1
+    stp     x30, x2, [x0, #240]
+    mrs     x2, spsr_el1
+    mrs     x3, esr_el1
+    stp     x2, x3, [x0, #256]
+    mrs     x2, far_el1
+    mrs     x3, sp_el0
+    stp     x2, x3, [x0, #272]
+    ldp     x2, x3, [sp], #16           // the interrupted x0, x1
+    stp     x2, x3, [x0, #0]
+    bl      mk_exception
+    mrs     x0, tpidr_el1
+    ldr     x0, [x0]                    // the context to resume (maybe another's)
+    ldr     x1, [x0, #280]
+    msr     sp_el0, x1
+    ldp     x30, x1, [x0, #240]
+    msr     elr_el1, x1
+    ldr     x1, [x0, #256]
+    msr     spsr_el1, x1
+    ldp     x2, x3, [x0, #16]
+    ldp     x4, x5, [x0, #32]
+    ldp     x6, x7, [x0, #48]
+    ldp     x8, x9, [x0, #64]
+    ldp     x10, x11, [x0, #80]
+    ldp     x12, x13, [x0, #96]
+    ldp     x14, x15, [x0, #112]
+    ldp     x16, x17, [x0, #128]
+    ldp     x18, x19, [x0, #144]
+    ldp     x20, x21, [x0, #160]
+    ldp     x22, x23, [x0, #176]
+    ldp     x24, x25, [x0, #192]
+    ldp     x26, x27, [x0, #208]
+    ldp     x28, x29, [x0, #224]
+    ldp     x0, x1, [x0, #0]
+    eret
 
 mk_exception_common:
     stp     x2, x3, [sp, #16]
