@@ -293,7 +293,25 @@ impl KernelError {
 
 #[cfg(test)]
 mod tests {
-    use super::KernelError;
+    use super::{DispatcherFrame, KernelError};
+    use core::mem::offset_of;
+
+    #[test]
+    fn dispatcher_frame_layout_is_the_documented_one() {
+        assert_eq!(offset_of!(DispatcherFrame, disabled), 0);
+        assert_eq!(offset_of!(DispatcherFrame, events), 8);
+        assert_eq!(offset_of!(DispatcherFrame, run_entry), 16);
+        assert_eq!(offset_of!(DispatcherFrame, message_entry), 24);
+        assert_eq!(offset_of!(DispatcherFrame, page_fault_entry), 32);
+        assert_eq!(offset_of!(DispatcherFrame, trap_entry), 40);
+        assert_eq!(offset_of!(DispatcherFrame, upcall_stack), 48);
+        assert_eq!(offset_of!(DispatcherFrame, fault_esr), 56);
+        assert_eq!(offset_of!(DispatcherFrame, fault_far), 64);
+        assert_eq!(offset_of!(DispatcherFrame, preemptions), 72);
+        assert_eq!(offset_of!(DispatcherFrame, enabled_area), 128);
+        assert_eq!(offset_of!(DispatcherFrame, disabled_area), 408);
+        assert_eq!(core::mem::size_of::<DispatcherFrame>(), 688);
+    }
     use crate::CapError;
 
     #[test]
