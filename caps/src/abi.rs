@@ -208,6 +208,13 @@ pub mod layout {
     /// Where its dispatcher frame is mapped (read/write), below the stack
     /// with an unmapped page between.
     pub const FRAME: u64 = STACK_TOP - STACK_SIZE - 2 * 4096;
+    /// Where the user channel area is mapped (read/write) in every core's
+    /// first program: one URPC channel per pair of cores with rings of
+    /// [`CHANNEL_SLOTS`] slots, laid out as `urpc::mesh` says (a stand-in
+    /// until the monitors set channels up).
+    pub const CHANNELS: u64 = 1 << 32;
+    /// Slots in each ring of the user channel area.
+    pub const CHANNEL_SLOTS: usize = 64;
 }
 
 /// The first program's root CNode.

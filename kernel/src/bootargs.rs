@@ -13,6 +13,9 @@ pub struct BootArgs<'a> {
     pub test: Option<&'a str>,
     /// `init=<program>`: the boot CPU's first program (default `monitor`).
     pub init: Option<&'a str>,
+    /// `others=<program>`: the other cores' first program (default
+    /// `monitor`).
+    pub others: Option<&'a str>,
     /// How many words were not understood (the Pi firmware adds its own).
     pub unknown: usize,
 }
@@ -30,6 +33,7 @@ pub fn parse<'a>(line: &'a str, mut on_unknown: impl FnMut(&'a str)) -> BootArgs
             }
             Some(("test", name)) if !name.is_empty() => args.test = Some(name),
             Some(("init", name)) if !name.is_empty() => args.init = Some(name),
+            Some(("others", name)) if !name.is_empty() => args.others = Some(name),
             _ => {
                 args.unknown += 1;
                 on_unknown(word);
@@ -48,8 +52,10 @@ mod tests {
     #[test]
     fn words_are_recognised() {
         let mut ignored = Vec::new();
-        let args = parse("  poweroff test=urpc console=ttyS0 test= x bench init=hello", |w| ignored.push(w));
+        let line = "  poweroff test=urpc console=ttyS0 test= x bench init=hello others=world";
+        let args = parse(line, |w| ignored.push(w));
         assert_eq!(args.init, Some("hello"));
+        assert_eq!(args.others, Some("world"));
         assert!(args.poweroff);
         assert!(args.bench);
         let only = parse("bench=urpc_tput", |_| panic!());

@@ -6,8 +6,9 @@ use crate::arch::aarch64::{cpu, timer};
 use crate::cpu_driver::{CpuDriver, SGI_WAKE};
 use urpc::{Channel, Doorbell, Receiver, Sender, Side};
 
-/// Message slots per ring (64 cache lines, 4 KiB).
-pub const RING_SLOTS: usize = 64;
+/// Message slots per ring (64 cache lines, 4 KiB); the user channel area
+/// uses the same layout.
+pub const RING_SLOTS: usize = caps::abi::layout::CHANNEL_SLOTS;
 /// A channel between two cores.
 pub type CoreChannel = Channel<RING_SLOTS>;
 
@@ -19,14 +20,10 @@ pub struct Channels {
     cores: usize,
 }
 
-fn pairs(cores: usize) -> usize {
-    cores * cores.saturating_sub(1) / 2
-}
-
 impl Channels {
     /// Bytes needed for `cores` cores.
     pub fn size(cores: usize) -> usize {
-        cores * core::mem::size_of::<Doorbell>() + pairs(cores) * core::mem::size_of::<CoreChannel>()
+        urpc::mesh::size::<RING_SLOTS>(cores)
     }
 
     /// Initialises the area at `base` (mapped Normal write-back, inner
@@ -47,25 +44,19 @@ impl Channels {
     /// Core `core`'s doorbell.
     pub fn doorbell(&self, core: usize) -> &'static Doorbell {
         assert!(core < self.cores, "no doorbell for core {core}");
-        let address = self.base + core * core::mem::size_of::<Doorbell>();
+        let address = self.base + urpc::mesh::doorbell_offset(core);
         // SAFETY: inside the area set up by `init`, aligned (the area and
         // the type are 64-byte aligned), and never freed.
         unsafe { &*(address as *const Doorbell) }
     }
 
-    fn channel_at(&self, pair: usize) -> &'static CoreChannel {
-        let start = self.base + self.cores * core::mem::size_of::<Doorbell>();
-        let address = start + pair * core::mem::size_of::<CoreChannel>();
-        // SAFETY: as in `doorbell`; `pair` < pairs(cores) by construction.
-        unsafe { &*(address as *const CoreChannel) }
-    }
-
     /// The channel between `a` and `b` and the side `a` is on.
     fn channel(&self, a: usize, b: usize) -> (&'static CoreChannel, Side) {
-        assert!(a != b && a < self.cores && b < self.cores, "no channel {a}-{b}");
-        let (low, high) = (a.min(b), a.max(b));
-        let pair = low * self.cores - low * (low + 1) / 2 + (high - low - 1);
-        (self.channel_at(pair), if a == low { Side::A } else { Side::B })
+        let found = urpc::mesh::channel_offset::<RING_SLOTS>(self.cores, a, b);
+        let (offset, side) = found.unwrap_or_else(|| panic!("no channel {a}-{b}"));
+        // SAFETY: inside the area set up by `init` (the layout says so),
+        // aligned (the area and the type are 64-byte aligned), never freed.
+        (unsafe { &*((self.base + offset) as *const CoreChannel) }, side)
     }
 
     /// The sending end from `from` to `to`. Only one may exist at a time.
@@ -84,7 +75,9 @@ impl Channels {
     /// fresh endpoints; every core must be quiet).
     pub fn reset(&self) {
         (0..self.cores).for_each(|core| self.doorbell(core).init());
-        (0..pairs(self.cores)).for_each(|pair| self.channel_at(pair).init());
+        for a in 0..self.cores {
+            (a + 1..self.cores).for_each(|b| self.channel(a, b).0.init());
+        }
     }
 }
 

@@ -55,12 +55,38 @@ pub fn execute(me: &CpuDriver, command: &Command) -> [u64; RESULT_WORDS] {
         Kind::UrpcExchange => crate::ontarget::urpc::exchange(me, command),
         Kind::Bench => crate::bench::run(me, command),
         Kind::StartUser => {
-            // Reports back as soon as the monitor is about to run.
-            let error = crate::user::start(me, "monitor", || report(me, [1, 0, 0, 0, 0, 0]));
-            log::error!("user: core {} cannot start monitor: {error:?}", me.index);
+            // Reports back as soon as the program is about to run.
+            let program = program_name(me, command.argument);
+            let error = crate::user::start(me, program, || report(me, [1, 0, 0, 0, 0, 0]));
+            log::error!("user: core {} cannot start {program}: {error:?}", me.index);
             [0; RESULT_WORDS]
         }
     }
+}
+
+/// Programs a `StartUser` command can name by number (argument `index`).
+const PROGRAMS: [&str; 2] = ["monitor", "stubstest"];
+
+/// The `StartUser` argument naming `program`: its number in `PROGRAMS`,
+/// or (bit 63 set) its place in the boot arguments, which every core can
+/// read; `None` for a name from neither.
+pub fn program_argument(me: &CpuDriver, program: &str) -> Option<u64> {
+    if let Some(index) = PROGRAMS.iter().position(|name| *name == program) {
+        return Some(index as u64);
+    }
+    let line = me.shared.info.bootargs.as_str();
+    let offset = (program.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
+    (offset + program.len() <= line.len()).then_some(1 << 63 | (offset as u64) << 16 | program.len() as u64)
+}
+
+/// The program a `StartUser` argument names (`monitor` if it is bad).
+fn program_name(me: &CpuDriver, argument: u64) -> &'static str {
+    if argument >> 63 == 0 {
+        return PROGRAMS.get(argument as usize).copied().unwrap_or(PROGRAMS[0]);
+    }
+    let line = me.shared.info.bootargs.as_str();
+    let (offset, length) = (((argument >> 16) & 0xffff_ffff) as usize, (argument & 0xffff) as usize);
+    line.get(offset..offset + length).unwrap_or(PROGRAMS[0])
 }
 
 /// Serves commands forever (the secondary CPUs' idle loop).

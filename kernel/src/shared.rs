@@ -86,6 +86,10 @@ pub struct BootShared {
     pub boot_index: usize,
     /// URPC channels between every pair of cores.
     pub channels: crate::channels::Channels,
+    /// The same layout for user programs: mapped into every core's first
+    /// program (`caps::abi::layout::CHANNELS`), a stand-in for the channels
+    /// the monitors will set up by handing frame capabilities around.
+    pub user_channels: crate::bootinfo::Region,
     /// Two cache lines for the bare ping-pong benchmark (one writer each).
     pub bench_lines: [CacheLine<AtomicU64>; 2],
     /// One mailbox per core, indexed by core number.

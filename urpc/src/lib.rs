@@ -16,6 +16,7 @@ extern crate std;
 mod doorbell;
 mod error;
 mod layout;
+pub mod mesh;
 mod message;
 mod receiver;
 mod ring;

@@ -132,6 +132,8 @@ fn build_shared<B: Board>(
         .unwrap_or_else(|| panic!("no RAM for boot data"));
     let channel_area = memory::carve(&mut free, Channels::size(info.cpu_count) as u64)
         .unwrap_or_else(|| panic!("no RAM for the URPC channels"));
+    let user_channels = memory::carve(&mut free, Channels::size(info.cpu_count) as u64)
+        .unwrap_or_else(|| panic!("no RAM for the user URPC channels"));
     let partitions = memory::partition(&free, info.cpu_count, PER_CORE_RESERVED)
         .unwrap_or_else(|| panic!("too little RAM for {} cores", info.cpu_count));
     let ram: u64 = info.memory.as_slice().iter().map(|r| r.size).sum();
@@ -159,6 +161,10 @@ fn build_shared<B: Board>(
         core::ptr::addr_of_mut!((*shared).image_physical).write(image_physical);
         let channels = Channels::init(phys_to_virt(channel_area.base), info.cpu_count);
         core::ptr::addr_of_mut!((*shared).channels).write(channels);
+        // Initialised like the kernel's; the handle is not kept (user space
+        // owns the area from now on).
+        let _ = Channels::init(phys_to_virt(user_channels.base), info.cpu_count);
+        core::ptr::addr_of_mut!((*shared).user_channels).write(user_channels);
         &*shared
     }
 }
@@ -224,15 +230,20 @@ extern "C" fn continue_primary(driver: usize) -> ! {
     );
     let mesh = run_mesh_check(me, online);
     let mut init = args.init.unwrap_or("monitor");
-    // On-target tests that are EL0 programs on the boot CPU (the other
-    // cores start their monitors).
+    let mut others_run = args.others.unwrap_or("monitor");
+    // On-target tests that are EL0 programs on the boot CPU (and, for
+    // `stubs`, on every other core; otherwise those start their monitors).
     let user_test = match args.test {
         Some("user") => Some("usertest"),
         Some("dispatch") => Some("dispatchtest"),
+        Some("stubs") => Some("stubstest"),
         _ => None,
     };
     if let Some(program) = user_test {
         init = program;
+        if program == "stubstest" {
+            others_run = program;
+        }
     } else if let Some(test) = args.test {
         let (passed, failed) = ontarget::run(test, me, online, mesh);
         log::info!("test {test}: {passed} passed, {failed} failed");
@@ -246,9 +257,10 @@ extern "C" fn continue_primary(driver: usize) -> ! {
         log::info!("poweroff");
         crate::power::power_off_current();
     }
-    // Every other core starts its monitor before the boot CPU starts init.
+    // Every other core starts its program before the boot CPU starts init.
     let others = online & !(1 << me.index);
-    let command = Command { kind: Kind::StartUser, online: others, deadline: deadline_in(2), argument: 0 };
+    let argument = crate::command::program_argument(me, others_run).unwrap_or(0);
+    let command = Command { kind: Kind::StartUser, online: others, deadline: deadline_in(2), argument };
     broadcast(me, &command, 0);
     let error = crate::user::start(me, init, || {});
     log::error!("user: cannot start {init}: {error:?}");

@@ -11,7 +11,7 @@ use crate::boot::{phys_to_virt, PER_CORE_RESERVED};
 use crate::cpu_driver::CpuDriver;
 use caps::{CapType, Slot, SlotAddr, SlotStore, SLOT_BYTES};
 
-use caps::abi::layout::FRAME;
+use caps::abi::layout::{CHANNELS, FRAME};
 use caps::abi::slot;
 
 /// Radix of the first program's root CNode.
@@ -119,6 +119,14 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<&'static ExceptionFrame, Sta
     let frame_entry = vspace::map_page(l0, FRAME, frame_page, rights, &mut allocate)
         .ok_or(StartError::Load(load::LoadError::OutOfMemory))?;
     caps::CapDatabase::set_mapping(slots, slot_at(slot::DISPATCHER)?, frame_entry)?;
+    // The user channel area (a stand-in until monitors hand out channels).
+    let channels = me.shared.user_channels;
+    let mut offset = 0;
+    while offset < channels.size {
+        vspace::map_page(l0, CHANNELS + offset, channels.base + offset, rights, &mut allocate)
+            .ok_or(StartError::Load(load::LoadError::OutOfMemory))?;
+        offset += vspace::PAGE;
+    }
 
     // SAFETY: the dispatcher object was just zeroed and is this core's.
     let object = unsafe { dispatcher::object(dispatcher_base) };
