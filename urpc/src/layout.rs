@@ -75,8 +75,14 @@ impl Slot {
 
     /// Writes the payload (not yet visible as a message: see `Sender`).
     pub(crate) fn write_payload(&self, message: &Message) {
+        self.write_words(&message.words);
+    }
+
+    /// Copies `words` in as the payload (see `write_payload`).
+    #[inline(always)]
+    pub(crate) fn write_words(&self, words: &[u64; PAYLOAD_WORDS]) {
         let [p0, p1, p2, p3, p4, p5, p6] = &self.payload;
-        let [w0, w1, w2, w3, w4, w5, w6] = message.words;
+        let [w0, w1, w2, w3, w4, w5, w6] = *words;
         // Relaxed: the header's Release store, made after these, publishes
         // them; the sender's Acquire load of the credit made sure the
         // receiver's copy of the slot's previous contents is done. (Spelled
@@ -88,6 +94,22 @@ impl Slot {
         p4.store(w4, Relaxed);
         p5.store(w5, Relaxed);
         p6.store(w6, Relaxed);
+    }
+
+    /// Copies the payload into `out` (as `read_payload`, without a
+    /// temporary message).
+    #[inline(always)]
+    pub(crate) fn read_words(&self, out: &mut [u64; PAYLOAD_WORDS]) {
+        let [p0, p1, p2, p3, p4, p5, p6] = &self.payload;
+        *out = [
+            p0.load(Relaxed),
+            p1.load(Relaxed),
+            p2.load(Relaxed),
+            p3.load(Relaxed),
+            p4.load(Relaxed),
+            p5.load(Relaxed),
+            p6.load(Relaxed),
+        ];
     }
 
     /// Copies the payload out.

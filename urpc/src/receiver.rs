@@ -35,6 +35,16 @@ impl<'a, const N: usize> Receiver<'a, N> {
         Ok(message)
     }
 
+    /// Receives one message's payload words into `out` (as `try_recv`,
+    /// without a temporary `Message`); `out` is left alone on an error.
+    #[inline]
+    pub fn try_recv_into(&mut self, out: &mut [u64; crate::PAYLOAD_WORDS]) -> Result<(), RecvError> {
+        self.next_slot()?.read_words(out);
+        self.received += 1;
+        self.release();
+        Ok(())
+    }
+
     /// Receives up to `out.len()` messages into `out` and returns how many.
     ///
     /// Reports an error only if `out` is not empty and no message was

@@ -34,6 +34,21 @@ impl<'a, const N: usize> Sender<'a, N> {
         Ok(())
     }
 
+    /// Sends one message given as its payload words (as `try_send`, without
+    /// building a `Message` first).
+    #[inline]
+    pub fn try_send_words(&mut self, words: &[u64; crate::PAYLOAD_WORDS]) -> Result<(), SendError> {
+        if self.room(1)? == 0 {
+            return Err(SendError::Full);
+        }
+        let slot = self.ring.slot(self.sent);
+        slot.write_words(words);
+        // Release, and last: as in `publish_at`.
+        slot.sequence.store(self.sent + 1, Release);
+        self.sent += 1;
+        Ok(())
+    }
+
     /// Sends as many of `messages` as fit, in order, and returns how many.
     ///
     /// Reports [`SendError::Full`] only if `messages` is not empty and none

@@ -36,3 +36,29 @@ fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
 }
+
+/// The word-array forms interoperate with the message forms, in order,
+/// across wrap-around, and refuse a full or empty ring alike.
+#[cfg(not(loom))]
+#[test]
+fn word_forms_match_message_forms() {
+    use crate::{RecvError, Ring, SendError};
+    let ring = Ring::<4>::new();
+    let (mut sender, mut receiver) = (ring.sender(), ring.receiver());
+    let mut out = [0; crate::PAYLOAD_WORDS];
+    assert_eq!(receiver.try_recv_into(&mut out), Err(RecvError::Empty));
+    for round in 0..10u64 {
+        let first = numbered(2 * round);
+        let second = numbered(2 * round + 1);
+        sender.try_send_words(&first.words).unwrap();
+        sender.try_send(&second).unwrap();
+        assert_eq!(receiver.try_recv().unwrap(), first);
+        receiver.try_recv_into(&mut out).unwrap();
+        assert_eq!(out, second.words);
+    }
+    for index in 0..4 {
+        sender.try_send_words(&numbered(index).words).unwrap();
+    }
+    assert_eq!(sender.try_send_words(&numbered(9).words), Err(SendError::Full));
+    assert_eq!(out, numbered(19).words, "a failed receive leaves `out` alone");
+}
