@@ -8,15 +8,18 @@
 
 pub mod allocator;
 pub mod cap;
+pub mod channel;
 pub mod console;
 pub mod cptr;
 pub mod dispatch;
 pub mod error;
 pub mod heap;
+pub mod interfaces;
 pub mod method;
 pub mod object;
 pub mod rights;
 pub mod runtime;
+pub mod sibling;
 pub mod syscall;
 pub mod thread;
 

@@ -337,6 +337,16 @@ pub fn counter() -> u64 {
     arch::counter()
 }
 
+/// Counter ticks per second (`CNTFRQ_EL0`).
+pub fn frequency() -> u64 {
+    arch::frequency().max(1)
+}
+
+/// Counter ticks per millisecond.
+pub fn ticks_per_millisecond() -> u64 {
+    (frequency() / 1000).max(1)
+}
+
 /// Blocks the thread until the counter reaches `deadline` (the kernel's
 /// tick, 10 ms, bounds the precision).
 pub fn sleep_until(deadline: u64) {
@@ -923,6 +933,13 @@ mod arch {
         };
         value
     }
+
+    pub fn frequency() -> u64 {
+        let value;
+        // SAFETY: reads the counter frequency, readable at EL0.
+        unsafe { asm!("mrs {}, cntfrq_el0", out(reg) value, options(nomem, nostack, preserves_flags)) };
+        value
+    }
 }
 
 #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
@@ -953,5 +970,8 @@ mod arch {
     pub fn set_thread_pointer(_value: usize) {}
     pub fn counter() -> u64 {
         0
+    }
+    pub fn frequency() -> u64 {
+        1
     }
 }

@@ -4,8 +4,8 @@
 //! powers off.
 //!
 //! The other dispatchers it makes share this program's address space (its
-//! code, statics and heap), each with a CSpace of its own; their dispatcher
-//! frames are mapped in an L3 table of the test.
+//! code, statics and heap), each with a CSpace of its own
+//! (`userland::sibling`).
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 // Failure details are 256-byte stack lines; their size in `Err` costs
@@ -20,12 +20,11 @@ mod lmp;
 mod sched;
 mod threads;
 
-use userland::cap::{CNode, Dispatcher, Kernel, VNode};
+use userland::cap::Kernel;
 use userland::console::LineBuffer;
 use userland::dispatch;
-use userland::heap::{self, HeapTables};
-use userland::object::{self, ObjectType};
-use userland::rights::Rights;
+use userland::heap;
+use userland::sibling::{Sibling, Siblings};
 use userland::{println, Result};
 
 userland::entry!(main);
@@ -55,66 +54,22 @@ pub fn ensure(condition: bool, what: impl FnOnce() -> LineBuffer) -> Outcome {
     }
 }
 
-/// The tables for the children's frames.
+/// What the cases share: the maker of sibling dispatchers.
 pub struct Setup {
-    /// The heap's tables.
-    pub heap: HeapTables,
-    /// An L3 table (at entry 2 of the heap's L2) for dispatcher frames.
-    pub frames: VNode,
-    /// Next free entry of `frames`.
-    pub next_frame: usize,
+    /// Makes dispatchers that share this address space.
+    pub siblings: Siblings,
 }
 
-/// Virtual address of entry 0 of the frames' L3 table.
-pub fn frames_base(setup: &Setup) -> usize {
-    setup.heap.base + 2 * heap::L2_ENTRY_SIZE
-}
+/// The slots of a child's CSpace.
+pub use userland::sibling::slot as child_slot;
 
-/// Slots of a child's CSpace (radix 8, like the first program's).
-pub mod child_slot {
-    /// Its CNode.
-    pub const CNODE: usize = 1;
-    /// Its dispatcher.
-    pub const DISPATCHER: usize = 3;
-    /// The Kernel capability (for `println!`).
-    pub const KERNEL: usize = 5;
-    /// Its receive endpoint.
-    pub const RECEIVE: usize = 10;
-    /// The endpoint it replies or sends to.
-    pub const SEND: usize = 11;
-    /// Where received capabilities go.
-    pub const RECEIVED: usize = 12;
-}
-
-/// A dispatcher made by the test, in a fresh slot of the root CNode.
-#[derive(Clone, Copy)]
-pub struct Child {
-    /// Its capability.
-    pub dispatcher: Dispatcher,
-    /// Its root CNode (in our CSpace).
-    pub cnode: CNode,
-    /// Where its frame is mapped.
-    pub frame: dispatch::Frame,
-}
+/// A dispatcher made by the test.
+pub type Child = Sibling;
 
 /// Makes a dispatcher sharing this address space with its own CSpace, its
 /// own stack and its frame mapped, set up to start at `entry(frame, core)`.
 pub fn child(setup: &mut Setup, entry: extern "C" fn(usize, usize) -> !) -> Result<Child> {
-    let dispatcher = object::dispatcher()?;
-    let cnode_slot = object::create(ObjectType::CNode, 8, 8 + caps::SLOT_BITS as u32)?;
-    let cnode = CNode::at(cnode_slot);
-    cnode.copy(child_slot::CNODE, cnode.cptr())?;
-    cnode.copy(child_slot::DISPATCHER, dispatcher.cptr())?;
-    cnode.copy(child_slot::KERNEL, Kernel::initial().cptr())?;
-    let entry_index = setup.next_frame;
-    setup.next_frame += 1;
-    setup.frames.map(dispatcher.cptr(), entry_index, Rights::READ_WRITE)?;
-    let frame_va = frames_base(setup) + entry_index * object::PAGE_SIZE;
-    let stack = alloc::vec![0u8; userland::thread::STACK_SIZE].leak();
-    let stack_top = (stack.as_ptr() as usize + stack.len()) & !15;
-    dispatcher.setup_with_frame(cnode.cptr(), VNode::root().cptr(), entry as usize, stack_top, frame_va)?;
-    let frame = dispatch::Frame::at(frame_va).ok_or(userland::Error::InvalidArgument)?;
-    Ok(Child { dispatcher, cnode, frame })
+    setup.siblings.make(entry)
 }
 
 /// The report.
@@ -141,11 +96,10 @@ impl Report {
 
 fn prepare() -> Result<Setup> {
     let heap = heap::init(160)?;
-    let frames = object::vnode(3)?;
-    heap.l2.map(frames.cptr(), 2, Rights::READ_WRITE)?;
+    let siblings = Siblings::new(&heap, 2)?;
     let own = dispatch::own_frame().ok_or(userland::Error::NotSetUp)?;
     userland::thread::init(own)?;
-    Ok(Setup { heap, frames, next_frame: 0 })
+    Ok(Setup { siblings })
 }
 
 fn main(_core: usize, _cores: usize) -> i32 {

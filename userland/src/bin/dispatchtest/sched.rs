@@ -24,21 +24,6 @@ extern "C" fn spin_forever(_frame: usize, _core: usize) -> ! {
     }
 }
 
-/// Counter ticks per millisecond.
-fn per_millisecond() -> u64 {
-    let frequency: u64;
-    #[cfg(all(target_arch = "aarch64", target_os = "none"))]
-    // SAFETY: reads CNTFRQ_EL0.
-    unsafe {
-        core::arch::asm!("mrs {}, cntfrq_el0", out(reg) frequency, options(nomem, nostack))
-    };
-    #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
-    {
-        frequency = 1000;
-    }
-    (frequency / 1000).max(1)
-}
-
 fn spinning_dispatcher(setup: &mut Setup) -> Outcome {
     let spinner = step("child", child(setup, spin_forever))?;
     step("start", spinner.dispatcher.start())?;
@@ -46,7 +31,7 @@ fn spinning_dispatcher(setup: &mut Setup) -> Outcome {
     // priority: the tick that ends our sleep also ends its time slice.
     for round in 1..=3 {
         let before = SPIN_COUNT.load(Ordering::Relaxed);
-        thread::sleep_until(thread::counter() + 30 * per_millisecond());
+        thread::sleep_until(thread::counter() + 30 * thread::ticks_per_millisecond());
         let after = SPIN_COUNT.load(Ordering::Relaxed);
         ensure(after > before, || detail!("round {round}: the spinner did not run"))?;
     }
@@ -57,7 +42,7 @@ fn spinning_dispatcher(setup: &mut Setup) -> Outcome {
     step("revoke spinner", CNode::root().revoke(spinner.dispatcher.cptr().address()))?;
     step("delete spinner", CNode::root().delete(spinner.dispatcher.cptr().address()))?;
     let count = SPIN_COUNT.load(Ordering::Relaxed);
-    thread::sleep_until(thread::counter() + 20 * per_millisecond());
+    thread::sleep_until(thread::counter() + 20 * thread::ticks_per_millisecond());
     let later = SPIN_COUNT.load(Ordering::Relaxed);
     ensure(later == count, || detail!("the deleted spinner still ran ({count} -> {later})"))
 }

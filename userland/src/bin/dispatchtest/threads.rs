@@ -97,28 +97,13 @@ fn locals(_setup: &mut Setup) -> Outcome {
     ensure(good == 3 && thread::local(0) == 99, || detail!("{good} of 3 workers kept their words"))
 }
 
-/// Counter ticks per millisecond.
-fn per_millisecond() -> u64 {
-    let frequency: u64;
-    #[cfg(all(target_arch = "aarch64", target_os = "none"))]
-    // SAFETY: reads CNTFRQ_EL0.
-    unsafe {
-        core::arch::asm!("mrs {}, cntfrq_el0", out(reg) frequency, options(nomem, nostack))
-    };
-    #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
-    {
-        frequency = 1000;
-    }
-    (frequency / 1000).max(1)
-}
-
 static WOKE: AtomicBool = AtomicBool::new(false);
 
 fn sleeper(milliseconds: usize) -> usize {
     let start = thread::counter();
-    thread::sleep_until(start + milliseconds as u64 * per_millisecond());
+    thread::sleep_until(start + milliseconds as u64 * thread::ticks_per_millisecond());
     WOKE.store(true, Ordering::SeqCst);
-    ((thread::counter() - start) / per_millisecond()) as usize
+    ((thread::counter() - start) / thread::ticks_per_millisecond()) as usize
 }
 
 fn sleep(_setup: &mut Setup) -> Outcome {
@@ -142,7 +127,7 @@ fn spinning_thread(_setup: &mut Setup) -> Outcome {
     let handle = step("spawn", thread::spawn(spinner, 0))?;
     // The spinner never yields: only the run upcall at a timer tick brings
     // this thread back after its sleep.
-    thread::sleep_until(thread::counter() + 40 * per_millisecond());
+    thread::sleep_until(thread::counter() + 40 * thread::ticks_per_millisecond());
     let spins = SPINS.load(Ordering::Relaxed);
     STOP_SPINNING.store(true, Ordering::Relaxed);
     let result = step("join", thread::join(handle))?;
