@@ -8,6 +8,42 @@
 
 .equ FRAME_SIZE, 288
 
+// x2..x29 to / from the frame at \base (x0, x1, x30 and the system
+// registers are handled around them).
+.macro SAVE_X2_X29 base
+    stp     x2, x3, [\base, #16]
+    stp     x4, x5, [\base, #32]
+    stp     x6, x7, [\base, #48]
+    stp     x8, x9, [\base, #64]
+    stp     x10, x11, [\base, #80]
+    stp     x12, x13, [\base, #96]
+    stp     x14, x15, [\base, #112]
+    stp     x16, x17, [\base, #128]
+    stp     x18, x19, [\base, #144]
+    stp     x20, x21, [\base, #160]
+    stp     x22, x23, [\base, #176]
+    stp     x24, x25, [\base, #192]
+    stp     x26, x27, [\base, #208]
+    stp     x28, x29, [\base, #224]
+.endm
+
+.macro LOAD_X2_X29 base
+    ldp     x2, x3, [\base, #16]
+    ldp     x4, x5, [\base, #32]
+    ldp     x6, x7, [\base, #48]
+    ldp     x8, x9, [\base, #64]
+    ldp     x10, x11, [\base, #80]
+    ldp     x12, x13, [\base, #96]
+    ldp     x14, x15, [\base, #112]
+    ldp     x16, x17, [\base, #128]
+    ldp     x18, x19, [\base, #144]
+    ldp     x20, x21, [\base, #160]
+    ldp     x22, x23, [\base, #176]
+    ldp     x24, x25, [\base, #192]
+    ldp     x26, x27, [\base, #208]
+    ldp     x28, x29, [\base, #224]
+.endm
+
 .macro ENTRY kind
     .balign 128
     sub     sp, sp, #FRAME_SIZE
@@ -48,20 +84,7 @@ mk_vectors:
 mk_lower_common:                        // x1 = kind; x0, x1 pushed
     mrs     x0, tpidr_el1
     ldr     x0, [x0]                    // the running dispatcher's context
-    stp     x2, x3, [x0, #16]
-    stp     x4, x5, [x0, #32]
-    stp     x6, x7, [x0, #48]
-    stp     x8, x9, [x0, #64]
-    stp     x10, x11, [x0, #80]
-    stp     x12, x13, [x0, #96]
-    stp     x14, x15, [x0, #112]
-    stp     x16, x17, [x0, #128]
-    stp     x18, x19, [x0, #144]
-    stp     x20, x21, [x0, #160]
-    stp     x22, x23, [x0, #176]
-    stp     x24, x25, [x0, #192]
-    stp     x26, x27, [x0, #208]
-    stp     x28, x29, [x0, #224]
+    SAVE_X2_X29 x0
     mrs     x2, elr_el1
     stp     x30, x2, [x0, #240]
     mrs     x2, spsr_el1
@@ -81,38 +104,12 @@ mk_lower_common:                        // x1 = kind; x0, x1 pushed
     msr     elr_el1, x1
     ldr     x1, [x0, #256]
     msr     spsr_el1, x1
-    ldp     x2, x3, [x0, #16]
-    ldp     x4, x5, [x0, #32]
-    ldp     x6, x7, [x0, #48]
-    ldp     x8, x9, [x0, #64]
-    ldp     x10, x11, [x0, #80]
-    ldp     x12, x13, [x0, #96]
-    ldp     x14, x15, [x0, #112]
-    ldp     x16, x17, [x0, #128]
-    ldp     x18, x19, [x0, #144]
-    ldp     x20, x21, [x0, #160]
-    ldp     x22, x23, [x0, #176]
-    ldp     x24, x25, [x0, #192]
-    ldp     x26, x27, [x0, #208]
-    ldp     x28, x29, [x0, #224]
+    LOAD_X2_X29 x0
     ldp     x0, x1, [x0, #0]
     eret
 
 mk_exception_common:
-    stp     x2, x3, [sp, #16]
-    stp     x4, x5, [sp, #32]
-    stp     x6, x7, [sp, #48]
-    stp     x8, x9, [sp, #64]
-    stp     x10, x11, [sp, #80]
-    stp     x12, x13, [sp, #96]
-    stp     x14, x15, [sp, #112]
-    stp     x16, x17, [sp, #128]
-    stp     x18, x19, [sp, #144]
-    stp     x20, x21, [sp, #160]
-    stp     x22, x23, [sp, #176]
-    stp     x24, x25, [sp, #192]
-    stp     x26, x27, [sp, #208]
-    stp     x28, x29, [sp, #224]
+    SAVE_X2_X29 sp
     mrs     x1, elr_el1
     stp     x30, x1, [sp, #240]
     mrs     x1, spsr_el1
@@ -132,20 +129,7 @@ mk_exception_return:                    // sp = the frame to resume
     msr     elr_el1, x1
     ldr     x1, [sp, #256]
     msr     spsr_el1, x1
-    ldp     x2, x3, [sp, #16]
-    ldp     x4, x5, [sp, #32]
-    ldp     x6, x7, [sp, #48]
-    ldp     x8, x9, [sp, #64]
-    ldp     x10, x11, [sp, #80]
-    ldp     x12, x13, [sp, #96]
-    ldp     x14, x15, [sp, #112]
-    ldp     x16, x17, [sp, #128]
-    ldp     x18, x19, [sp, #144]
-    ldp     x20, x21, [sp, #160]
-    ldp     x22, x23, [sp, #176]
-    ldp     x24, x25, [sp, #192]
-    ldp     x26, x27, [sp, #208]
-    ldp     x28, x29, [sp, #224]
+    LOAD_X2_X29 sp
     ldp     x0, x1, [sp, #0]
     add     sp, sp, #FRAME_SIZE
     eret
@@ -163,19 +147,6 @@ mk_enter_user:
     msr     elr_el1, x2
     ldr     x2, [x0, #256]
     msr     spsr_el1, x2
-    ldp     x2, x3, [x0, #16]
-    ldp     x4, x5, [x0, #32]
-    ldp     x6, x7, [x0, #48]
-    ldp     x8, x9, [x0, #64]
-    ldp     x10, x11, [x0, #80]
-    ldp     x12, x13, [x0, #96]
-    ldp     x14, x15, [x0, #112]
-    ldp     x16, x17, [x0, #128]
-    ldp     x18, x19, [x0, #144]
-    ldp     x20, x21, [x0, #160]
-    ldp     x22, x23, [x0, #176]
-    ldp     x24, x25, [x0, #192]
-    ldp     x26, x27, [x0, #208]
-    ldp     x28, x29, [x0, #224]
+    LOAD_X2_X29 x0
     ldp     x0, x1, [x0, #0]
     eret
