@@ -26,15 +26,15 @@ fn stubs_test(args: &[&str], cases: u32) {
 
 #[test]
 fn one_core_lmp_only() {
-    stubs_test(&["--smp", "1"], 5);
+    stubs_test(&["--smp", "1"], 6);
 }
 
 #[test]
 fn four_cores() {
-    stubs_test(&["--smp", "4"], 11);
+    stubs_test(&["--smp", "4"], 12);
 }
 
 #[test]
 fn raspberry_pi_4() {
-    stubs_test(&["--board", "rpi4"], 11);
+    stubs_test(&["--board", "rpi4"], 12);
 }

@@ -29,15 +29,15 @@ pub struct Lmp {
     event: u32,
     slot: Option<usize>,
     fixed: bool,
-    /// The last send found the peer's queue full.
-    full: bool,
+    /// Sends in a row that found the peer's queue full.
+    full: u32,
 }
 
 impl Lmp {
     /// The transport over `send` (to the peer) and `receive` (ours, bound
     /// with `event`).
     pub const fn new(send: Endpoint, receive: Endpoint, event: u32) -> Lmp {
-        Lmp { send, receive, event, slot: None, fixed: false, full: false }
+        Lmp { send, receive, event, slot: None, fixed: false, full: 0 }
     }
 
     /// The same, with received capabilities always arriving in root slot
@@ -96,7 +96,7 @@ impl Transport for Lmp {
 
     fn try_send(&mut self, words: &LmpWords, cap: &mut Option<CPtr>) -> Result<(), TransportError> {
         let sent = self.send.send(&Self::outgoing(words, cap), false).map_err(transport_error);
-        self.full = sent == Err(TransportError::Full);
+        self.full = if sent == Err(TransportError::Full) { self.full.saturating_add(1) } else { 0 };
         sent?;
         *cap = None;
         Ok(())
@@ -115,11 +115,21 @@ impl Transport for Lmp {
     }
 
     fn wait(&mut self) -> Result<(), TransportError> {
-        if core::mem::take(&mut self.full) {
-            // The peer must run to make room: let it (it was woken by the
-            // messages that filled its queue).
-            crate::syscall::yield_now();
-            return Ok(());
+        match self.full {
+            0 => {}
+            // The peer must run to make room (the messages that filled its
+            // queue woke it): let it, if it has our priority...
+            1 => {
+                crate::syscall::yield_now();
+                return Ok(());
+            }
+            // ...else (a yield does not run a lower priority) sleep until
+            // the next tick, so that it runs whatever its priority.
+            _ => {
+                let deadline = crate::thread::counter() + crate::thread::ticks_per_millisecond();
+                crate::syscall::wait(deadline);
+                return Ok(());
+            }
         }
         // Another thread may run; with none, the dispatcher sleeps in the
         // kernel until a message arrives. Without the thread runtime the

@@ -279,10 +279,10 @@ fn coordinator(cores: usize) -> i32 {
         server.cnode.copy(slot::RECEIVE, theirs.cptr())?;
         server.cnode.copy(slot::SEND, ours.cptr())?;
         server.dispatcher.start()?;
-        Ok(Lmp::new(theirs, ours, 1))
+        Ok((Lmp::new(theirs, ours, 1), server.dispatcher))
     });
     match setup {
-        Ok(transport) => {
+        Ok((transport, server)) => {
             let mut client = Box::new(TestClient::new(transport));
             common_cases(&mut report, "lmp", &mut client);
             report.case("lmp: capability transfer", || {
@@ -296,6 +296,15 @@ fn coordinator(cores: usize) -> i32 {
             report.case("lmp: malformed messages answered with errors", || {
                 let frame = object::frame().map_err(|e| detail!("frame: {e}"))?;
                 malformed(&mut client, Some(frame.cptr()))
+            });
+            report.case("lmp: a request larger than the queue to a lower-priority server", || {
+                // 2 KiB is 37 fragments: the sender meets a full endpoint,
+                // and a yield does not run a lower priority.
+                server.set_priority(4).map_err(|e| detail!("priority: {e}"))?;
+                let data = [0x5au8; 2048];
+                let (back, sum) = client.echo(&data).map_err(|e| detail!("echo: {e:?}"))?;
+                let _ = server.set_priority(caps::abi::priority::DEFAULT as usize);
+                ensure(back.as_slice() == data && sum == 0x5a * 2048, || detail!("echo came back wrong"))
             });
         }
         Err(error) => {
