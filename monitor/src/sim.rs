@@ -1,0 +1,507 @@
+//! The simulator: N monitors, per-pair FIFO lossless channels, adversarial
+//! delivery order, delays and crash-stops, with invariant checks.
+//!
+//! It drives the very same [`Monitor`] code as the target. It is itself pure
+//! (`alloc` only, its own PRNG), so every schedule is reproducible from its
+//! 64-bit seed.
+//!
+//! # Invariants (checked by [`Sim::check_step`] after every step and
+//! [`Sim::check_quiescent`] when no message is left)
+//!
+//! * **RAM** — a core *owns* unit `u` when its replica names it the owner and
+//!   it has not relinquished `u` (see [`Monitor::owns_unit`]). A unit inside a
+//!   transfer in flight (relinquished by the donor, transfer not yet applied by
+//!   the receiver) is owned by nobody. After every step, every unit is owned by
+//!   at most one core (crashed cores included, with their frozen state). At
+//!   quiescence without crashes, every unit is owned by exactly one core.
+//! * **Revoke** — once a revoke of `obj` has completed (reported to its
+//!   initiator), no live monitor holds a live copy of `obj`, after every later
+//!   step (copies travelling in log entries included, since installing one is
+//!   a step).
+//! * **Agreement at quiescence** — every live monitor has applied the same
+//!   number of entries (equal to the sequencer's log), has the same digest and
+//!   the same registry; each live monitor's copies match the replicated
+//!   records (it holds a live copy iff the record is live and lists it); no
+//!   revoke is stuck half-way.
+//! * **Liveness** — the message queue drains (within a step bound) and every
+//!   operation started by a core that is still live completed exactly once
+//!   (an operation never completes twice, crashed or not).
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::message::{Message, Operation, Outbox, Outcome};
+use crate::monitor::{CopyState, Monitor, SEQUENCER};
+use crate::replica::CapState;
+use crate::topology::Topology;
+use crate::types::{CoreId, CoreSet, Endpoint, Name, ObjId, OpId};
+
+/// splitmix64: a tiny deterministic PRNG.
+#[derive(Clone, Debug)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+#[derive(Default)]
+struct Collect {
+    sends: Vec<(CoreId, Message)>,
+    done: Vec<(OpId, Outcome)>,
+}
+
+impl Outbox for Collect {
+    fn send(&mut self, to: CoreId, message: Message) {
+        self.sends.push((to, message));
+    }
+    fn complete(&mut self, op: OpId, outcome: Outcome) {
+        self.done.push((op, outcome));
+    }
+}
+
+/// A simulated machine.
+pub struct Sim {
+    /// The monitors, indexed by core.
+    pub monitors: Vec<Monitor>,
+    n: usize,
+    queues: Vec<VecDeque<(Message, u32)>>,
+    hold_until: Vec<u64>,
+    crashed: CoreSet,
+    step: u64,
+    clock: Vec<u32>,
+    started: BTreeMap<OpId, Operation>,
+    completed: BTreeMap<OpId, (Outcome, u32)>,
+    revoked: Vec<ObjId>,
+    /// Messages sent since the last [`Sim::reset_metrics`].
+    pub messages: u64,
+    /// Longest causal chain of messages (hops) since the last reset.
+    pub max_hops: u32,
+    /// Invariant violations found so far.
+    pub violations: Vec<String>,
+}
+
+impl Sim {
+    /// A machine with the given topology, every core owning `units_per_core`
+    /// RAM units.
+    pub fn new(topology: Topology, units_per_core: u32) -> Sim {
+        let n = topology.cores();
+        Sim {
+            monitors: (0..n).map(|c| Monitor::new(CoreId(c as u8), topology, units_per_core)).collect(),
+            n,
+            queues: (0..n * n).map(|_| VecDeque::new()).collect(),
+            hold_until: alloc::vec![0; n * n],
+            crashed: CoreSet::EMPTY,
+            step: 0,
+            clock: alloc::vec![0; n],
+            started: BTreeMap::new(),
+            completed: BTreeMap::new(),
+            revoked: Vec::new(),
+            messages: 0,
+            max_hops: 0,
+            violations: Vec::new(),
+        }
+    }
+
+    /// Crashed cores.
+    pub fn crashed(&self) -> CoreSet {
+        self.crashed
+    }
+
+    /// The outcome and hop count (critical path since the last reset) of a
+    /// completed operation.
+    pub fn outcome(&self, op: OpId) -> Option<(Outcome, u32)> {
+        self.completed.get(&op).copied()
+    }
+
+    /// Resets the message and hop counters.
+    pub fn reset_metrics(&mut self) {
+        self.messages = 0;
+        self.max_hops = 0;
+        self.clock.iter_mut().for_each(|c| *c = 0);
+    }
+
+    fn violation(&mut self, text: String) {
+        if self.violations.len() < 8 {
+            self.violations.push(text);
+        }
+    }
+
+    fn route(&mut self, core: CoreId, collect: Collect) {
+        let hop = self.clock[core.index()] + 1;
+        for (to, message) in collect.sends {
+            assert_ne!(to, core, "monitor sent to itself");
+            if self.crashed.contains(to) {
+                continue;
+            }
+            self.messages += 1;
+            self.max_hops = self.max_hops.max(hop);
+            self.queues[core.index() * self.n + to.index()].push_back((message, hop));
+        }
+        for (op, outcome) in collect.done {
+            if self.completed.insert(op, (outcome, self.clock[core.index()])).is_some() {
+                self.violation(format!("{op:?} completed twice"));
+            }
+            if let (Some(Operation::CapRevoke { obj }), Outcome::Done) = (self.started.get(&op), outcome) {
+                self.revoked.push(*obj);
+            }
+        }
+    }
+
+    /// Starts `operation` on `core`.
+    pub fn start(&mut self, core: CoreId, operation: Operation) -> OpId {
+        let mut collect = Collect::default();
+        let op = self.monitors[core.index()].start(operation, &mut collect);
+        self.started.insert(op, operation);
+        self.route(core, collect);
+        op
+    }
+
+    /// Delivers the head of channel `from → to`, if any.
+    pub fn deliver(&mut self, from: CoreId, to: CoreId) {
+        let Some((message, hop)) = self.queues[from.index() * self.n + to.index()].pop_front() else {
+            return;
+        };
+        let clock = &mut self.clock[to.index()];
+        *clock = (*clock).max(hop);
+        let mut collect = Collect::default();
+        self.monitors[to.index()].handle(from, message, &mut collect);
+        self.route(to, collect);
+    }
+
+    /// Crash-stops `core`: its channels are emptied, later messages to it are
+    /// dropped, and every live monitor's failure detector is told.
+    pub fn crash(&mut self, core: CoreId) {
+        if self.crashed.contains(core) {
+            return;
+        }
+        self.crashed.insert(core);
+        for other in 0..self.n {
+            self.queues[core.index() * self.n + other].clear();
+            self.queues[other * self.n + core.index()].clear();
+        }
+        for c in 0..self.n {
+            let c = CoreId(c as u8);
+            if !self.crashed.contains(c) {
+                let mut collect = Collect::default();
+                self.monitors[c.index()].core_down(core, &mut collect);
+                self.route(c, collect);
+            }
+        }
+    }
+
+    /// Non-empty channels as `(from, to)`.
+    pub fn busy_channels(&self) -> Vec<(CoreId, CoreId)> {
+        let mut v = Vec::new();
+        for (i, q) in self.queues.iter().enumerate() {
+            if !q.is_empty() {
+                v.push((CoreId((i / self.n) as u8), CoreId((i % self.n) as u8)));
+            }
+        }
+        v
+    }
+
+    /// Delivers messages in a fixed order (lowest channel first) until no
+    /// message is left.
+    pub fn run_fifo(&mut self) {
+        while let Some(&(from, to)) = self.busy_channels().first() {
+            self.deliver(from, to);
+        }
+    }
+
+    fn live(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.n).filter(|&c| !self.crashed.contains(CoreId(c as u8)))
+    }
+
+    /// Per-step invariants: RAM owned at most once, no live copy of a
+    /// completed revoke's object.
+    pub fn check_step(&mut self) {
+        let units = self.monitors[0].replica().ram_units();
+        for u in 0..units {
+            let owners = self.monitors.iter().filter(|m| m.owns_unit(u)).count();
+            if owners > 1 {
+                self.violation(format!("step {}: RAM unit {u} owned by {owners} cores", self.step));
+            }
+        }
+        for i in 0..self.revoked.len() {
+            let obj = self.revoked[i];
+            let holders: Vec<usize> = self.live().filter(|&c| self.monitors[c].holds_live(obj)).collect();
+            if !holders.is_empty() {
+                self.violation(format!("step {}: revoked {obj:?} still live on {holders:?}", self.step));
+            }
+        }
+    }
+
+    /// Invariants once no message is left (see the module documentation).
+    pub fn check_quiescent(&mut self) {
+        let live: Vec<usize> = self.live().collect();
+        let seq = &self.monitors[SEQUENCER.index()];
+        let (applied, digest) = (seq.applied(), seq.digest());
+        let registry = seq.replica().registry().clone();
+        let mut problems = Vec::new();
+        for &c in &live {
+            let m = &self.monitors[c];
+            if m.applied() != applied || m.digest() != digest || *m.replica().registry() != registry {
+                problems.push(format!(
+                    "core {c}: applied {} digest {} vs sequencer applied {applied} digest {digest}",
+                    m.applied(),
+                    m.digest()
+                ));
+            }
+            for (obj, state) in m.held() {
+                let rec = m.replica().cap(obj);
+                if state != CopyState::Live
+                    || !rec.is_some_and(|r| r.state == CapState::Live && r.copies.contains(m.core()))
+                {
+                    problems.push(format!("core {c}: holds {obj:?} {state:?} but record is {rec:?}"));
+                }
+            }
+            for (obj, rec) in m.replica().caps() {
+                if rec.state == CapState::Revoking {
+                    problems.push(format!("core {c}: revoke of {obj:?} stuck"));
+                }
+                if rec.state == CapState::Live && rec.copies.contains(m.core()) && !m.holds_live(*obj) {
+                    problems.push(format!("core {c}: record lists it for {obj:?} but it holds none"));
+                }
+            }
+        }
+        if self.crashed.is_empty() {
+            for u in 0..self.monitors[0].replica().ram_units() {
+                let owners = self.monitors.iter().filter(|m| m.owns_unit(u)).count();
+                if owners != 1 {
+                    problems.push(format!("quiescent: RAM unit {u} owned by {owners} cores"));
+                }
+            }
+        }
+        let lost: Vec<OpId> = self
+            .started
+            .keys()
+            .filter(|op| !self.crashed.contains(op.core) && !self.completed.contains_key(op))
+            .copied()
+            .collect();
+        if !lost.is_empty() {
+            problems.push(format!("liveness: operations never completed: {lost:?}"));
+        }
+        for p in problems {
+            self.violation(p);
+        }
+    }
+
+    fn random_operation(&self, core: usize, rng: &mut Rng) -> Operation {
+        let names = ["fs", "net", "blk"];
+        let name = Name::new(names[rng.below(names.len() as u64) as usize]);
+        let held: Vec<ObjId> =
+            self.monitors[core].held().filter(|&(_, s)| s == CopyState::Live).map(|(o, _)| o).collect();
+        let pick = |rng: &mut Rng| held[rng.below(held.len() as u64) as usize];
+        loop {
+            match rng.below(12) {
+                0 | 1 => return Operation::RequestRam { count: 1 + rng.below(3) as u32 },
+                2 | 3 => return Operation::CapCreate,
+                4..=6 if !held.is_empty() => {
+                    let to = CoreId(rng.below(self.n as u64) as u8);
+                    return Operation::CapCopy { obj: pick(rng), to };
+                }
+                7 | 8 if !held.is_empty() => return Operation::CapRevoke { obj: pick(rng) },
+                9 if !held.is_empty() => return Operation::CapDelete { obj: pick(rng) },
+                10 => {
+                    let endpoint = Endpoint { core: CoreId(core as u8), port: rng.below(100) as u32 };
+                    return Operation::Register { name, endpoint };
+                }
+                11 => {
+                    return if rng.below(2) == 0 {
+                        Operation::Unregister { name }
+                    } else {
+                        Operation::Lookup { name }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Summary of one random schedule.
+#[derive(Clone, Debug)]
+pub struct ScheduleReport {
+    /// The schedule's seed (replay with `run_schedule(seed)`).
+    pub seed: u64,
+    /// Number of cores.
+    pub cores: usize,
+    /// Steps taken.
+    pub steps: u64,
+    /// Operations started.
+    pub operations: usize,
+    /// Cores crashed.
+    pub crashed: CoreSet,
+    /// Invariant violations (empty if none).
+    pub violations: Vec<String>,
+}
+
+/// Runs one random schedule, fully determined by `seed`.
+pub fn run_schedule(seed: u64) -> ScheduleReport {
+    let mut rng = Rng(seed);
+    let n = [2usize, 3, 4, 4, 5, 6, 8, 8, 16][rng.below(9) as usize];
+    let cluster = [n, 2, 4][rng.below(3) as usize].min(n);
+    let mut sizes = Vec::new();
+    let mut left = n;
+    while left > 0 {
+        sizes.push(cluster.min(left));
+        left -= cluster.min(left);
+    }
+    let mut sim = Sim::new(Topology::from_clusters(&sizes), 4);
+    let operations = if n > 8 { 6 + rng.below(6) } else { 4 + rng.below(10) } as usize;
+    let mut crashes: Vec<(u64, CoreId)> = Vec::new();
+    if n > 2 && rng.below(4) == 0 {
+        for _ in 0..1 + rng.below(2) {
+            crashes.push((rng.below(operations as u64 * 6), CoreId(1 + rng.below(n as u64 - 1) as u8)));
+        }
+    }
+    let mut left_ops = operations;
+    let step_limit = 200_000;
+    loop {
+        sim.step += 1;
+        let step = sim.step;
+        if step > step_limit {
+            sim.violation(format!("liveness: no quiescence after {step_limit} steps"));
+            break;
+        }
+        let busy = sim.busy_channels();
+        let crash_due = crashes.iter().position(|&(at, _)| at <= step || (busy.is_empty() && left_ops == 0));
+        if let Some(i) = crash_due {
+            let (_, core) = crashes.remove(i);
+            sim.crash(core);
+        } else if left_ops > 0 && (busy.is_empty() || rng.below(3) == 0) {
+            left_ops -= 1;
+            let live: Vec<usize> = sim.live().collect();
+            let core = live[rng.below(live.len() as u64) as usize];
+            let op = sim.random_operation(core, &mut rng);
+            sim.start(CoreId(core as u8), op);
+        } else if busy.is_empty() {
+            break;
+        } else {
+            if rng.below(8) == 0 {
+                // Hold a random channel back for a while.
+                let (f, t) = busy[rng.below(busy.len() as u64) as usize];
+                sim.hold_until[f.index() * n + t.index()] = step + 1 + rng.below(60);
+            }
+            let ready: Vec<(CoreId, CoreId)> = busy
+                .iter()
+                .copied()
+                .filter(|&(f, t)| sim.hold_until[f.index() * n + t.index()] <= step)
+                .collect();
+            let pool = if ready.is_empty() { &busy } else { &ready };
+            let (from, to) = pool[rng.below(pool.len() as u64) as usize];
+            sim.deliver(from, to);
+        }
+        sim.check_step();
+    }
+    sim.check_quiescent();
+    ScheduleReport {
+        seed,
+        cores: n,
+        steps: sim.step,
+        operations,
+        crashed: sim.crashed,
+        violations: sim.violations,
+    }
+}
+
+/// The seed of schedule `i` of a run with base seed `base` (schedule 0 uses
+/// `base` itself, so `run_many(1, seed)` replays schedule `seed`).
+pub fn schedule_seed(base: u64, i: u64) -> u64 {
+    base.wrapping_add(i.wrapping_mul(0xd134_2543_de82_ef95))
+}
+
+/// Runs `schedules` random schedules; returns the number with violations and
+/// the reports of the failing ones (at most 10).
+pub fn run_many(schedules: u64, base: u64) -> (u64, Vec<ScheduleReport>) {
+    let mut bad = 0;
+    let mut reports = Vec::new();
+    for i in 0..schedules {
+        let report = run_schedule(schedule_seed(base, i));
+        if !report.violations.is_empty() {
+            bad += 1;
+            if reports.len() < 10 {
+                reports.push(report);
+            }
+        }
+    }
+    (bad, reports)
+}
+
+/// Work and critical path of one committed update.
+#[derive(Clone, Copy, Debug)]
+pub struct Metric {
+    /// What was measured.
+    pub name: &'static str,
+    /// Messages sent until quiescence.
+    pub messages: u64,
+    /// Hops on the critical path until the initiator saw completion.
+    pub completion_hops: u32,
+    /// Hops on the critical path until every replica applied it.
+    pub quiescence_hops: u32,
+}
+
+/// Measures each operation in isolation on an otherwise idle machine with
+/// the given clusters, started on the last core (not the sequencer).
+pub fn measure(clusters: &[usize]) -> Vec<Metric> {
+    let topology = Topology::from_clusters(clusters);
+    let n = topology.cores();
+    let mut sim = Sim::new(topology, 4);
+    let me = CoreId(n as u8 - 1);
+    let other = CoreId(if me.0 == 1 { 0 } else { 1 });
+    let mut out = Vec::new();
+    let mut measure = |sim: &mut Sim, name: &'static str, op: Operation| -> OpId {
+        sim.reset_metrics();
+        let id = sim.start(me, op);
+        sim.run_fifo();
+        let hops = sim.outcome(id).map_or(u32::MAX, |(_, h)| h);
+        out.push(Metric {
+            name,
+            messages: sim.messages,
+            completion_hops: hops,
+            quiescence_hops: sim.max_hops,
+        });
+        id
+    };
+    let fs = Name::new("fs");
+    measure(&mut sim, "register", Operation::Register { name: fs, endpoint: Endpoint { core: me, port: 1 } });
+    measure(&mut sim, "lookup", Operation::Lookup { name: fs });
+    measure(&mut sim, "unregister", Operation::Unregister { name: fs });
+    measure(&mut sim, "ram request (1 unit)", Operation::RequestRam { count: 1 });
+    let created = measure(&mut sim, "cap create", Operation::CapCreate);
+    let obj = match sim.outcome(created) {
+        Some((Outcome::Created(obj), _)) => obj,
+        _ => panic!("create failed"),
+    };
+    measure(&mut sim, "cap copy to remote", Operation::CapCopy { obj, to: other });
+    measure(&mut sim, "cap delete (copy left)", Operation::CapDelete { obj });
+    let id = sim.start(me, Operation::CapCreate);
+    sim.run_fifo();
+    let Some((Outcome::Created(obj), _)) = sim.outcome(id) else { panic!("create failed") };
+    for c in (0..n as u8).map(CoreId).filter(|&c| c != me) {
+        sim.start(me, Operation::CapCopy { obj, to: c });
+        sim.run_fifo();
+    }
+    measure(&mut sim, "cap revoke (copies on all)", Operation::CapRevoke { obj });
+    let id = sim.start(me, Operation::CapCreate);
+    sim.run_fifo();
+    let Some((Outcome::Created(obj), _)) = sim.outcome(id) else { panic!("create failed") };
+    measure(&mut sim, "cap delete (last copy)", Operation::CapDelete { obj });
+    sim.check_quiescent();
+    assert!(sim.violations.is_empty(), "{:?}", sim.violations);
+    out
+}
