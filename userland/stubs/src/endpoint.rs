@@ -278,26 +278,31 @@ impl<T: Transport, const SEND_WORDS: usize, const RECV_WORDS: usize, const RECV_
         let id = self.next_id();
         let words = Self::single(Header::single(Kind::Request, number, id, length as u16, K == 1), encode);
         let mut cap = caps.into_iter().next();
-        // Cleared as before every receive, also for a transport that leaves
+        // The reply lands in locals, so that on the fast path the words the
+        // decoder does not read are never stored anywhere; the cap is
+        // cleared as before every receive, also for a transport that leaves
         // it alone when no capability comes.
-        self.current_cap = None;
-        if let Err(error) = self.transport.call(&words, &mut cap, &mut self.current, &mut self.current_cap) {
+        let mut received = T::Words::zeroed();
+        let mut received_cap = None;
+        if let Err(error) = self.transport.call(&words, &mut cap, &mut received, &mut received_cap) {
             // Outstanding until its reply is collected.
             self.outstanding = 1;
             return Err(error.into());
         }
         let expected = reply.word() | u64::from(id) << ID_SHIFT;
-        if header_word(&self.current) == expected
-            && self.current_cap.is_none()
+        if header_word(&received) == expected
+            && received_cap.is_none()
             && Self::fits_one(usize::from(reply.length()), 0)
         {
             #[cfg(test)]
             crate::probe::fast();
             // Not noted in `ready`: only this delivery reads it.
             let header = Header::trusted(expected);
-            let payload = self.current.words().get(1..).unwrap_or_default();
-            return decode(Delivery::new(header, payload, core::slice::from_mut(&mut self.current_cap)));
+            let payload = received.words().get(1..).unwrap_or_default();
+            return decode(Delivery::new(header, payload, core::slice::from_mut(&mut received_cap)));
         }
+        self.current = received;
+        self.current_cap = received_cap;
         self.outstanding = 1;
         decode(self.called(shapes, Pending::new(id, number))?)
     }
