@@ -73,12 +73,8 @@ impl Slot {
         }
     }
 
-    /// Writes the payload (not yet visible as a message: see `Sender`).
-    pub(crate) fn write_payload(&self, message: &Message) {
-        self.write_words(&message.words);
-    }
-
-    /// Copies `words` in as the payload (see `write_payload`).
+    /// Copies `words` in as the payload (not yet visible as a message: see
+    /// `Sender`).
     #[inline(always)]
     pub(crate) fn write_words(&self, words: &[u64; PAYLOAD_WORDS]) {
         let [p0, p1, p2, p3, p4, p5, p6] = &self.payload;
@@ -96,30 +92,15 @@ impl Slot {
         p6.store(w6, Relaxed);
     }
 
-    /// Copies the payload into `out` (as `read_payload`, without a
-    /// temporary message).
-    #[inline(always)]
-    pub(crate) fn read_words(&self, out: &mut [u64; PAYLOAD_WORDS]) {
-        let [p0, p1, p2, p3, p4, p5, p6] = &self.payload;
-        *out = [
-            p0.load(Relaxed),
-            p1.load(Relaxed),
-            p2.load(Relaxed),
-            p3.load(Relaxed),
-            p4.load(Relaxed),
-            p5.load(Relaxed),
-            p6.load(Relaxed),
-        ];
-    }
-
     /// Copies the payload out.
-    pub(crate) fn read_payload(&self) -> Message {
+    #[inline(always)]
+    pub(crate) fn read_words(&self) -> [u64; PAYLOAD_WORDS] {
         // Relaxed: the caller's Acquire load of the header made the payload
         // stores that preceded its Release store visible; the receiver's
         // later Release store of the credit keeps these loads before the
         // sender's next writes to the slot.
         let [p0, p1, p2, p3, p4, p5, p6] = &self.payload;
-        Message::new([
+        [
             p0.load(Relaxed),
             p1.load(Relaxed),
             p2.load(Relaxed),
@@ -127,7 +108,12 @@ impl Slot {
             p4.load(Relaxed),
             p5.load(Relaxed),
             p6.load(Relaxed),
-        ])
+        ]
+    }
+
+    /// Copies the payload out as a message.
+    pub(crate) fn read_payload(&self) -> Message {
+        Message::new(self.read_words())
     }
 
     /// Zeroes the whole slot (initialisation only).

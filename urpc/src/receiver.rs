@@ -39,7 +39,7 @@ impl<'a, const N: usize> Receiver<'a, N> {
     /// without a temporary `Message`); `out` is left alone on an error.
     #[inline]
     pub fn try_recv_into(&mut self, out: &mut [u64; crate::PAYLOAD_WORDS]) -> Result<(), RecvError> {
-        self.next_slot()?.read_words(out);
+        *out = self.next_slot()?.read_words();
         self.received += 1;
         self.release();
         Ok(())

@@ -27,11 +27,7 @@ impl<'a, const N: usize> Sender<'a, N> {
 
     /// Sends one message, or reports [`SendError::Full`] (nothing written).
     pub fn try_send(&mut self, message: &Message) -> Result<(), SendError> {
-        if self.room(1)? == 0 {
-            return Err(SendError::Full);
-        }
-        self.publish(message);
-        Ok(())
+        self.try_send_words(&message.words)
     }
 
     /// Sends one message given as its payload words (as `try_send`, without
@@ -41,11 +37,7 @@ impl<'a, const N: usize> Sender<'a, N> {
         if self.room(1)? == 0 {
             return Err(SendError::Full);
         }
-        let slot = self.ring.slot(self.sent);
-        slot.write_words(words);
-        // Release, and last: as in `publish_at`.
-        slot.sequence.store(self.sent + 1, Release);
-        self.sent += 1;
+        self.sent = Self::publish_at(self.ring, self.sent, words);
         Ok(())
     }
 
@@ -61,10 +53,10 @@ impl<'a, const N: usize> Sender<'a, N> {
         if count == 0 {
             return Err(SendError::Full);
         }
-        // The cursor stays in a register for the batch, as in `publish`.
+        // The cursor stays in a register for the batch.
         let mut sent = self.sent;
         for message in &messages[..count] {
-            sent = Self::publish_at(self.ring, sent, message);
+            sent = Self::publish_at(self.ring, sent, &message.words);
         }
         self.sent = sent;
         Ok(count)
@@ -87,7 +79,7 @@ impl<'a, const N: usize> Sender<'a, N> {
         }
         let mut sent = self.sent;
         for index in 0..fit {
-            sent = Self::publish_at(self.ring, sent, &make(index));
+            sent = Self::publish_at(self.ring, sent, &make(index).words);
         }
         self.sent = sent;
         Ok(fit)
@@ -128,16 +120,11 @@ impl<'a, const N: usize> Sender<'a, N> {
         Ok(())
     }
 
-    /// Writes `message` into the next slot and publishes it (room checked).
-    fn publish(&mut self, message: &Message) {
-        self.sent = Self::publish_at(self.ring, self.sent, message);
-    }
-
-    /// Writes `message` as message `sent` (0-based) and publishes it; returns
+    /// Writes `words` as message `sent` (0-based) and publishes it; returns
     /// the new count.
-    fn publish_at(ring: &Ring<N>, sent: u64, message: &Message) -> u64 {
+    fn publish_at(ring: &Ring<N>, sent: u64, words: &[u64; crate::PAYLOAD_WORDS]) -> u64 {
         let slot = ring.slot(sent);
-        slot.write_payload(message);
+        slot.write_words(words);
         // Release, and last: the receiver's Acquire load of the header that
         // sees this sequence number also sees the payload written above.
         slot.sequence.store(sent + 1, Release);
