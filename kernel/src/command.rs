@@ -67,25 +67,30 @@ pub fn execute(me: &CpuDriver, command: &Command) -> [u64; RESULT_WORDS] {
 /// Programs a `StartUser` command can name by number (argument `index`).
 const PROGRAMS: [&str; 2] = ["monitor", "stubstest"];
 
+/// `StartUser` argument flag: the name is bytes `offset << 16 | length` of
+/// the boot arguments (at most 512 bytes, so both fit 16 bits).
+const FROM_BOOTARGS: u64 = 1 << 63;
+
 /// The `StartUser` argument naming `program`: its number in `PROGRAMS`,
-/// or (bit 63 set) its place in the boot arguments, which every core can
-/// read; `None` for a name from neither.
+/// or its place in the boot arguments (`FROM_BOOTARGS`), which every core
+/// can read; `None` for a name from neither.
 pub fn program_argument(me: &CpuDriver, program: &str) -> Option<u64> {
     if let Some(index) = PROGRAMS.iter().position(|name| *name == program) {
         return Some(index as u64);
     }
     let line = me.shared.info.bootargs.as_str();
     let offset = (program.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
-    (offset + program.len() <= line.len()).then_some(1 << 63 | (offset as u64) << 16 | program.len() as u64)
+    (offset + program.len() <= line.len())
+        .then_some(FROM_BOOTARGS | (offset as u64) << 16 | program.len() as u64)
 }
 
 /// The program a `StartUser` argument names (`monitor` if it is bad).
 fn program_name(me: &CpuDriver, argument: u64) -> &'static str {
-    if argument >> 63 == 0 {
+    if argument & FROM_BOOTARGS == 0 {
         return PROGRAMS.get(argument as usize).copied().unwrap_or(PROGRAMS[0]);
     }
     let line = me.shared.info.bootargs.as_str();
-    let (offset, length) = (((argument >> 16) & 0xffff_ffff) as usize, (argument & 0xffff) as usize);
+    let (offset, length) = (usize::from((argument >> 16) as u16), usize::from(argument as u16));
     line.get(offset..offset + length).unwrap_or(PROGRAMS[0])
 }
 

@@ -748,9 +748,8 @@ mod arch {
     use core::arch::{asm, global_asm};
 
     global_asm!(
-        // switch(from x0, to x1, tcb x2, disabled flag x3)
-        ".global mk_thread_switch",
-        "mk_thread_switch:",
+        // The callee-saved registers, sp and d8-d15 into the `Context` at x0.
+        ".macro MK_SAVE_CONTEXT",
         "    stp x19, x20, [x0, #0]",
         "    stp x21, x22, [x0, #16]",
         "    stp x23, x24, [x0, #32]",
@@ -763,6 +762,11 @@ mod arch {
         "    stp d10, d11, [x0, #120]",
         "    stp d12, d13, [x0, #136]",
         "    stp d14, d15, [x0, #152]",
+        ".endm",
+        // switch(from x0, to x1, tcb x2, disabled flag x3)
+        ".global mk_thread_switch",
+        "mk_thread_switch:",
+        "    MK_SAVE_CONTEXT",
         // load(ctx x1, tcb x2, disabled flag x3)
         "mk_thread_load_common:",
         "    ldp x19, x20, [x1, #0]",
@@ -790,18 +794,7 @@ mod arch {
         // save_and_resume(from x0): save, then RESUME (never returns here)
         ".global mk_thread_save_resume",
         "mk_thread_save_resume:",
-        "    stp x19, x20, [x0, #0]",
-        "    stp x21, x22, [x0, #16]",
-        "    stp x23, x24, [x0, #32]",
-        "    stp x25, x26, [x0, #48]",
-        "    stp x27, x28, [x0, #64]",
-        "    stp x29, x30, [x0, #80]",
-        "    mov x9, sp",
-        "    str x9, [x0, #96]",
-        "    stp d8, d9, [x0, #104]",
-        "    stp d10, d11, [x0, #120]",
-        "    stp d12, d13, [x0, #136]",
-        "    stp d14, d15, [x0, #152]",
+        "    MK_SAVE_CONTEXT",
         "    mov x8, #{resume}",
         "    svc #0",
         "    brk #0",
