@@ -80,6 +80,13 @@ pub struct CpuInfo {
     pub mpidr: Option<u64>,
     /// How to start it.
     pub method: EnableMethod,
+    /// The cluster it belongs to, from `/cpus/cpu-map`: clusters (the
+    /// innermost nodes holding `coreN` nodes, so cores under different
+    /// sockets never share one) are numbered 0, 1, ... as they first appear
+    /// in the map. CPUs the map leaves out share one cluster after those.
+    /// Without a cpu-map, or with one that cannot be read, every CPU is in
+    /// cluster 0.
+    pub cluster: u16,
 }
 
 /// The PSCI conduit named by `/psci` `method`.
@@ -167,6 +174,11 @@ impl BootInfo {
     /// Index (device-tree order) of the CPU whose MPIDR affinity is `mpidr`.
     pub fn cpu_index(&self, mpidr: u64) -> Option<usize> {
         self.cpus().iter().position(|c| c.mpidr == Some(mpidr))
+    }
+
+    /// How many clusters the kept CPUs form (their numbers are `0..clusters()`).
+    pub fn clusters(&self) -> u16 {
+        self.cpus().iter().map(|c| c.cluster + 1).max().unwrap_or(0)
     }
 }
 

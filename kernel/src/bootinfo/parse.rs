@@ -40,6 +40,9 @@ struct Props<'a> {
     release_addr: Option<&'a [u8]>,
     method: Option<&'a [u8]>,
     interrupts: Option<&'a [u8]>,
+    phandle: Option<&'a [u8]>,
+    linux_phandle: Option<&'a [u8]>,
+    cpu: Option<&'a [u8]>,
 }
 
 impl<'a> Props<'a> {
@@ -57,6 +60,9 @@ impl<'a> Props<'a> {
                 "cpu-release-addr" => &mut props.release_addr,
                 "method" => &mut props.method,
                 "interrupts" => &mut props.interrupts,
+                "phandle" => &mut props.phandle,
+                "linux,phandle" => &mut props.linux_phandle,
+                "cpu" => &mut props.cpu,
                 _ => continue,
             };
             *slot = Some(prop.value);
@@ -71,6 +77,20 @@ impl<'a> Props<'a> {
     fn device_type_is(&self, wanted: &str) -> bool {
         strings(self.device_type).next() == Some(wanted)
     }
+
+    /// The node's `phandle` (or older `linux,phandle`); 0 and `0xffffffff`
+    /// are not phandles.
+    fn phandle(&self) -> Option<u32> {
+        phandle_value(self.phandle.or(self.linux_phandle))
+    }
+}
+
+/// A one-cell phandle value (`phandle`, or a reference such as cpu-map's
+/// `cpu`): exactly 4 bytes, neither 0 nor `0xffffffff`.
+fn phandle_value(value: Option<&[u8]>) -> Option<u32> {
+    let value = value.filter(|v| v.len() == 4)?;
+    let phandle = read_cells(value, 1)? as u32;
+    (phandle != 0 && phandle != u32::MAX).then_some(phandle)
 }
 
 /// The NUL-separated strings of a string-list property.
@@ -312,6 +332,8 @@ impl Builder {
     fn cpus(&mut self, node: Node<'_>, props: &Props<'_>) -> Result<(), DtError> {
         self.saw_cpus_node = true;
         let address_cells = cell_count(props.address_cells, 2, false)?;
+        let first = self.info.cpu_count;
+        let mut phandles = [None; MAX_CPUS];
         for child in node.children() {
             let cpu = Props::of(child);
             if !cpu.device_type_is("cpu") {
@@ -334,8 +356,19 @@ impl Builder {
                 (Some("spin-table"), None) => EnableMethod::SpinTableWithoutAddress,
                 (Some(_), _) => EnableMethod::Unknown,
             };
-            self.info.cpus[self.info.cpu_count] = CpuInfo { mpidr, method };
+            phandles[self.info.cpu_count - first] = cpu.phandle();
+            self.info.cpus[self.info.cpu_count] = CpuInfo { mpidr, method, cluster: 0 };
             self.info.cpu_count += 1;
+        }
+        let kept = &mut self.info.cpus[first..self.info.cpu_count];
+        if let Some(map) = node.children().find(|c| c.name == "cpu-map") {
+            // A cpu-map that cannot be read is ignored: every CPU stays in
+            // cluster 0, as without one.
+            if let Some(clusters) = CpuMap::read(node, map, &phandles[..kept.len()]) {
+                for (cpu, cluster) in kept.iter_mut().zip(clusters) {
+                    cpu.cluster = cluster;
+                }
+            }
         }
         Ok(())
     }
@@ -396,6 +429,134 @@ impl Builder {
         };
         self.info.timer = self.timer.ok_or(DtError::NoTimer)?;
         Ok(self.info)
+    }
+}
+
+/// Deepest node below `/cpus/cpu-map` that is walked (socket > cluster >
+/// core > thread needs 4; Linux nests clusters a few more); deeper maps are
+/// ignored.
+const MAX_CPU_MAP_DEPTH: usize = 8;
+
+/// What a `/cpus/cpu-map` node is, by name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MapNode {
+    /// `socketN` or `clusterN`: groups cores (the innermost one around cores
+    /// is their cluster).
+    Group,
+    /// `coreN`: a leaf with `cpu`, or the parent of `threadN` leaves.
+    Core,
+    /// `threadN`: a leaf with `cpu` (outside a core, it counts as one).
+    Thread,
+    /// Anything else, not walked.
+    Other,
+}
+
+impl MapNode {
+    fn of(name: &str) -> Self {
+        let numbered = |prefix: &str| {
+            name.strip_prefix(prefix).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
+        if numbered("socket") || numbered("cluster") {
+            MapNode::Group
+        } else if numbered("core") {
+            MapNode::Core
+        } else if numbered("thread") {
+            MapNode::Thread
+        } else {
+            MapNode::Other
+        }
+    }
+}
+
+/// Why a cpu-map is ignored (the walk stops at the first problem).
+struct BadCpuMap;
+
+/// The walk of `/cpus/cpu-map`, assigning cluster numbers to kept CPUs.
+struct CpuMap<'p, 'a> {
+    /// The `/cpus` node, to look up CPUs beyond `MAX_CPUS`.
+    cpus_node: Node<'a>,
+    /// The phandle of each kept CPU node, in device-tree order.
+    phandles: &'p [Option<u32>],
+    /// The cluster of each kept CPU, once cpu-map names it.
+    clusters: [Option<u16>; MAX_CPUS],
+    /// The next cluster number.
+    next: u16,
+}
+
+impl<'p, 'a> CpuMap<'p, 'a> {
+    /// The cluster of each kept CPU (`phandles` holds their phandles), or
+    /// `None` when `map` is malformed: a leaf whose `cpu` is missing, not one
+    /// cell or names no CPU node, a CPU named twice, a core with both `cpu`
+    /// and threads, or nodes deeper than `MAX_CPU_MAP_DEPTH`.
+    ///
+    /// Clusters are numbered in the order their first kept CPU appears in
+    /// the map; CPUs the map does not name share one cluster after those.
+    fn read(cpus_node: Node<'a>, map: Node<'a>, phandles: &'p [Option<u32>]) -> Option<[u16; MAX_CPUS]> {
+        let mut walk = CpuMap { cpus_node, phandles, clusters: [None; MAX_CPUS], next: 0 };
+        walk.group(map, 0).ok()?;
+        Some(walk.clusters.map(|c| c.unwrap_or(walk.next)))
+    }
+
+    /// Walks the children of `node` (cpu-map, a socket or a cluster), which
+    /// is `depth` levels below cpu-map. The cores directly inside form one
+    /// cluster, numbered when the first of them names a kept CPU.
+    fn group(&mut self, node: Node<'a>, depth: usize) -> Result<(), BadCpuMap> {
+        let depth = depth + 1;
+        let mut cluster = None;
+        for child in node.children() {
+            if depth > MAX_CPU_MAP_DEPTH {
+                return Err(BadCpuMap);
+            }
+            match MapNode::of(child.name) {
+                MapNode::Group => self.group(child, depth)?,
+                MapNode::Core => self.core(child, depth, &mut cluster)?,
+                MapNode::Thread => self.leaf(child, &mut cluster)?,
+                MapNode::Other => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A core at `depth`: a leaf itself, or the parent of thread leaves.
+    fn core(&mut self, core: Node<'a>, depth: usize, cluster: &mut Option<u16>) -> Result<(), BadCpuMap> {
+        let mut threads = core.children().filter(|t| MapNode::of(t.name) == MapNode::Thread).peekable();
+        if threads.peek().is_none() {
+            return self.leaf(core, cluster);
+        }
+        if Props::of(core).cpu.is_some() || depth + 1 > MAX_CPU_MAP_DEPTH {
+            return Err(BadCpuMap);
+        }
+        threads.try_for_each(|thread| self.leaf(thread, cluster))
+    }
+
+    /// A core or thread: puts the CPU its `cpu` names into `cluster`.
+    fn leaf(&mut self, leaf: Node<'a>, cluster: &mut Option<u16>) -> Result<(), BadCpuMap> {
+        let phandle = phandle_value(Props::of(leaf).cpu).ok_or(BadCpuMap)?;
+        let index = match self.phandles.iter().position(|&p| p == Some(phandle)) {
+            Some(index) => index,
+            // Not a kept CPU: a CPU node beyond `MAX_CPUS` is skipped like
+            // the node itself, anything else is an error.
+            None if self.is_listed_cpu(phandle) => return Ok(()),
+            None => return Err(BadCpuMap),
+        };
+        if self.clusters[index].is_some() {
+            return Err(BadCpuMap);
+        }
+        let next = &mut self.next;
+        let id = *cluster.get_or_insert_with(|| {
+            *next += 1;
+            *next - 1
+        });
+        self.clusters[index] = Some(id);
+        Ok(())
+    }
+
+    /// Whether a CPU node (kept or not) has `phandle`.
+    fn is_listed_cpu(&self, phandle: u32) -> bool {
+        self.cpus_node
+            .children()
+            .map(Props::of)
+            .any(|p| p.device_type_is("cpu") && p.phandle() == Some(phandle))
     }
 }
 

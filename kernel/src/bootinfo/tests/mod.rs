@@ -1,5 +1,6 @@
 //! Host tests of the device tree → `BootInfo` code, on real QEMU dumps
-//! (`kernel/tests/dtb/`) and on mutated copies of them.
+//! (`kernel/tests/dtb/`, and `dtb/` here for cpu-map) and on mutated copies
+//! of them.
 
 extern crate std;
 use super::*;
@@ -58,7 +59,7 @@ fn virt_gicv2() {
 fn single_cpu_has_no_enable_method() {
     let info = parse(GICV2_SMP1, 0).unwrap();
     assert_eq!(info.cpus_listed, 1);
-    assert_eq!(info.cpus()[0], CpuInfo { mpidr: Some(0), method: EnableMethod::Absent });
+    assert_eq!(info.cpus()[0], CpuInfo { mpidr: Some(0), method: EnableMethod::Absent, cluster: 0 });
 }
 
 #[test]
@@ -95,6 +96,142 @@ fn soc_ranges_are_translated() {
     assert_eq!(info.cpus_listed, 4);
 }
 
+/// A blob kept as `xxd -p` hex text in `dtb/` (see its README).
+fn hex_blob(text: &str) -> Vec<u8> {
+    let nibbles: Vec<u8> = text.chars().filter_map(|c| c.to_digit(16)).map(|d| d as u8).collect();
+    assert!(nibbles.len().is_multiple_of(2), "odd number of hex digits");
+    nibbles.chunks(2).map(|pair| (pair[0] << 4) | pair[1]).collect()
+}
+
+/// `dtb/NAME.dtb.hex` as a blob.
+macro_rules! dtb {
+    ($name:literal) => {
+        hex_blob(include_str!(concat!("dtb/", $name, ".dtb.hex")))
+    };
+}
+
+/// QEMU `-smp 8,sockets=2`.
+fn sockets2() -> Vec<u8> {
+    dtb!("virt-gicv3-smp8-sockets2")
+}
+
+/// The cluster of each kept CPU, in device-tree order.
+fn clusters(blob: &[u8]) -> Vec<u16> {
+    parse(blob, 0).unwrap().cpus().iter().map(|c| c.cluster).collect()
+}
+
+/// QEMU `-smp 8,sockets=2`: cpu-map lists cpu@0..3 (phandles 0x8008..0x8005)
+/// under socket0/cluster0 and cpu@4..7 under socket1/cluster0.
+#[test]
+fn two_sockets_are_two_clusters() {
+    let info = parse(&sockets2(), 0).unwrap();
+    assert_eq!(clusters(&sockets2()), [0, 0, 0, 0, 1, 1, 1, 1]);
+    assert_eq!(info.clusters(), 2);
+    for (i, cpu) in info.cpus().iter().enumerate() {
+        assert_eq!(cpu.mpidr, Some(i as u64));
+        assert_eq!(cpu.method, EnableMethod::Psci);
+    }
+    // The small tree the cpu-map-* variants start from reads the same.
+    assert_eq!(clusters(&dtb!("cpu-map-base")), [0, 0, 0, 0, 1, 1, 1, 1]);
+}
+
+/// QEMU `-smp 72,sockets=2`: socket1 starts at cpu@36. The cpu-map entries
+/// for cpu@64..71, which the kernel does not keep, are skipped like those
+/// CPUs rather than spoiling the map.
+#[test]
+fn cpus_beyond_max_cpus_are_skipped_in_cpu_map() {
+    let info = parse(&dtb!("virt-gicv3-smp72-sockets2"), 0).unwrap();
+    assert_eq!((info.cpus_listed, info.cpu_count), (72, MAX_CPUS));
+    let clusters: Vec<u16> = info.cpus().iter().map(|c| c.cluster).collect();
+    assert_eq!(clusters[..36], [0; 36]);
+    assert_eq!(clusters[36..], [1; 28]);
+    assert_eq!(info.clusters(), 2);
+}
+
+/// QEMU's one-socket, one-cluster maps (`-smp 1`, `-smp 4`, `-smp 8` and
+/// `-smp 20`, whose CPUs 16.. have MPIDR Aff1 = 1 but share cpu-map's
+/// cluster), and trees without a cpu-map (the Pi-4-like ones; the real Pi 4
+/// tree has none either): one cluster.
+#[test]
+fn one_cluster_without_sockets_or_cpu_map() {
+    for blob in [GICV3_SMP8, GICV2_SMP8, GICV2_SMP1, GICV3_SMP20, EL2_SMP4, SOC_RANGES, CPUS_ODD] {
+        let info = parse(blob, 0).unwrap();
+        assert!(info.cpus().iter().all(|c| c.cluster == 0));
+        assert_eq!(info.clusters(), 1);
+    }
+}
+
+/// Threads share their core's cluster; nested clusters are separate ones,
+/// numbered in cpu-map order (not CPU order); a cpu-map after the CPU nodes
+/// is read too.
+#[test]
+fn threads_and_nested_clusters() {
+    let blob = dtb!("cpu-map-threads");
+    assert_eq!(clusters(&blob), [1, 1, 3, 3, 3, 2, 0, 0]);
+    assert_eq!(parse(&blob, 0).unwrap().clusters(), 4);
+}
+
+/// CPUs that cpu-map leaves out share one extra cluster.
+#[test]
+fn cpus_missing_from_cpu_map_get_an_extra_cluster() {
+    let blob = dtb!("cpu-map-partial");
+    assert_eq!(clusters(&blob), [0, 2, 0, 0, 1, 1, 1, 1]);
+    assert_eq!(parse(&blob, 0).unwrap().clusters(), 3);
+}
+
+/// Cores 8 levels below cpu-map are read; 9 levels make the map ignored.
+#[test]
+fn cpu_map_depth_is_bounded() {
+    assert_eq!(clusters(&dtb!("cpu-map-deep")), [0, 0, 0, 0, 1, 1, 1, 1]);
+    assert_eq!(clusters(&dtb!("cpu-map-too-deep")), [0; 8]);
+}
+
+/// A cpu-map that cannot be read is ignored (every CPU in cluster 0); the
+/// rest of the tree is still used.
+#[test]
+fn malformed_cpu_map_is_ignored() {
+    let cases = [
+        ("bad phandle", dtb!("cpu-map-bad-phandle")),
+        ("duplicate", dtb!("cpu-map-duplicate")),
+        ("wrong length", dtb!("cpu-map-wrong-length")),
+        ("missing cpu", dtb!("cpu-map-missing-cpu")),
+        ("core and threads", dtb!("cpu-map-core-and-threads")),
+    ];
+    for (name, blob) in cases {
+        let info = parse(&blob, 0).unwrap();
+        assert!(info.cpus().iter().all(|c| c.cluster == 0), "{name}");
+        assert_eq!(info.clusters(), 1, "{name}");
+        assert_eq!(info.cpu_count, 8, "{name}");
+        assert_eq!(info.cpus()[7], CpuInfo { mpidr: Some(7), method: EnableMethod::Psci, cluster: 0 });
+    }
+}
+
+/// Renamed nodes and properties: cpu-map nodes with other names are not
+/// walked (their CPUs are unnamed), and `cpu` refers to the CPU nodes'
+/// `phandle` (or `linux,phandle`).
+#[test]
+fn cpu_map_names_and_phandles_matter() {
+    // socket0 is not walked: socket1's cluster comes first, cpu@0..3 are extra.
+    let blob = mutate(&sockets2(), b"socket0\0", b"sockex0\0");
+    assert_eq!(clusters(&blob), [1, 1, 1, 1, 0, 0, 0, 0]);
+    // socket0/cluster0/core0 is not walked: cpu@0 is in the extra cluster.
+    let blob = mutate_first(&sockets2(), b"core0\0", b"corex\0");
+    assert_eq!(clusters(&blob), [2, 0, 0, 0, 1, 1, 1, 1]);
+    // No CPU node has a phandle: cpu-map names no CPU and is ignored.
+    let blob = mutate(&sockets2(), b"phandle\0", b"phandlx\0");
+    assert_eq!(clusters(&blob), [0; 8]);
+    assert_eq!(clusters(&dtb!("cpu-map-linux-phandle")), [0, 0, 0, 0, 1, 1, 1, 1]);
+}
+
+/// Replaces the first occurrence of `from` by `to` (same length) in a copy.
+fn mutate_first(blob: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut out = blob.to_vec();
+    let at = out.windows(from.len()).position(|w| w == from).expect("pattern not found");
+    out[at..at + from.len()].copy_from_slice(to);
+    out
+}
+
 /// Replaces every occurrence of `from` by `to` (same length) in a copy.
 fn mutate(blob: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     assert_eq!(from.len(), to.len());
@@ -129,7 +266,7 @@ fn missing_pieces_are_named() {
 fn cpus_that_cannot_start_are_kept_and_described() {
     let info = parse(CPUS_ODD, 0).unwrap();
     assert_eq!(info.cpus_listed, 6);
-    assert_eq!(info.cpus()[3], CpuInfo { mpidr: None, method: EnableMethod::Psci });
+    assert_eq!(info.cpus()[3], CpuInfo { mpidr: None, method: EnableMethod::Psci, cluster: 0 });
     assert_eq!(info.cpus()[4].method, EnableMethod::Unknown);
     assert_eq!(info.cpus()[5].method, EnableMethod::SpinTableWithoutAddress);
 }
@@ -169,6 +306,26 @@ proptest! {
         let _ = parse(&blob, 0);
         blob.truncate(cut.min(blob.len()));
         let _ = parse(&blob, 0);
+    }
+
+    /// Damage to the cpu-map (and the CPU nodes after it) never panics, and
+    /// whatever is read numbers clusters without gaps.
+    #[test]
+    fn damaged_cpu_map_never_panics(at in 0usize..0x300, value in any::<u32>(), byte in any::<bool>()) {
+        let mut blob = dtb!("cpu-map-base");
+        let map = blob.windows(8).position(|w| w == b"cpu-map\0").unwrap();
+        let at = ((map + at * 4) & !3).min(blob.len() - 4);
+        if byte {
+            blob[at] = value as u8;
+        } else {
+            blob[at..at + 4].copy_from_slice(&value.to_be_bytes());
+        }
+        if let Ok(info) = parse(&blob, 0) {
+            let clusters = info.clusters();
+            for n in 0..clusters {
+                prop_assert!(info.cpus().iter().any(|c| c.cluster == n));
+            }
+        }
     }
 
     /// Damage confined to the structure block (where `fdt` would panic)
