@@ -4,7 +4,8 @@
 //! `sim: <schedules> schedules, <violations> invariant violations` (and the
 //! seed of every failing schedule; `-- 1 <seed>` replays one).
 //! `cargo run -p monitor --example sim -- metrics` prints work and critical
-//! path per update for 2, 4 and 8 cores.
+//! path per update for 2, 4 and 8 cores (`log entry hops` is the largest hop
+//! count a monitor recorded for a log entry, see `Monitor::max_hops`).
 
 use monitor::sim;
 
@@ -22,8 +23,9 @@ fn main() {
             let n: usize = clusters.iter().sum();
             for m in sim::measure(clusters) {
                 println!(
-                    "N={n} {clusters:?} {:<28} messages {:>3}  hops to completion {:>2}  hops to all replicas {:>2}",
-                    m.name, m.messages, m.completion_hops, m.quiescence_hops
+                    "N={n} {clusters:?} {:<28} messages {:>3}  hops to completion {:>2}  hops to all replicas {:>2}  \
+                     log entry hops {:>2}",
+                    m.name, m.messages, m.completion_hops, m.quiescence_hops, m.entry_hops
                 );
             }
         }

@@ -6,6 +6,21 @@
 //! [`sim`]ulator, which delivers messages in adversarial orders and checks the
 //! invariants. See [`monitor`] for the protocol.
 //!
+//! For the target's monitor program:
+//!
+//! * [`message`] defines the fixed-size wire form: every [`Message`] but
+//!   [`Message::Catchup`] encodes to a [`Wire`] (a kind byte and 6 words, one
+//!   7-word URPC slot via [`Wire::to_slot`]); a catch-up travels as one
+//!   [`Message::Ordered`] per entry ([`Message::split_catchup`]). Decoding is
+//!   canonical and never panics.
+//! * Submits and log entries count the hops they travelled;
+//!   [`Monitor::last_hops`] and [`Monitor::max_hops`] report them per
+//!   applied entry (the benchmark's critical path).
+//! * RAM units handed to local clients are marked with [`Monitor::set_busy`]
+//!   and never donated ([`Monitor::free_unit`]).
+//! * Capability records carry a [`CapDesc`] (kind, physical base, size) so a
+//!   remote monitor can materialise its copy ([`Monitor::created`]).
+//!
 //! Uses `alloc` (the sequencer's log, the capability table and the registry
 //! are unbounded maps).
 #![no_std]
@@ -24,9 +39,13 @@ pub mod types;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wire_tests;
 
-pub use message::{Failure, Message, Operation, Outbox, Outcome, Update};
+pub use message::{
+    Effect, Failure, Message, Operation, Outbox, Outcome, Update, Wire, SLOT_WORDS, UPDATE_WORDS, WIRE_WORDS,
+};
 pub use monitor::{CopyState, Monitor, SEQUENCER};
 pub use replica::{CapRecord, CapState, Registration, Replica};
 pub use topology::Topology;
-pub use types::{CoreId, CoreSet, Digest, Endpoint, Name, ObjId, OpId, RamRange, MAX_CORES};
+pub use types::{CapDesc, CoreId, CoreSet, Digest, Endpoint, Name, ObjId, OpId, RamRange, MAX_CORES};

@@ -1,8 +1,63 @@
-//! Operations, log entries, inter-monitor messages and completions.
+//! Operations, log entries, inter-monitor messages and completions, and the
+//! fixed-size wire form of messages.
+//!
+//! # Wire form
+//!
+//! A URPC slot carries 7 payload words; a [`Message`] (every variant but
+//! [`Message::Catchup`]) travels as one [`Wire`]: a kind byte and 6 words,
+//! packed into a slot by [`Wire::to_slot`] (word 0 = kind, words 1..7 = the
+//! six words). Encoding is canonical: [`Update::from_words`] and
+//! [`Message::from_wire`] reject every input that is not the encoding of a
+//! well-formed value (unknown tag or kind, nonzero unused bits or words, a
+//! [`CoreId`] ≥ [`MAX_CORES`]), so `decode(encode(x)) == x` for every
+//! well-formed `x` and `encode(decode(w)) == w` whenever `decode(w)`
+//! succeeds. Decoding never panics. Compound fields take one word each
+//! (two for a name); `seq`, `next` and `count` (a `u32`) are plain words:
+//!
+//! * op word — an [`OpId`]: `core << 32 | n` (bits 40..64 zero);
+//! * range word — a [`RamRange`]: `base | count << 32`;
+//! * name words — a [`Name`]: bytes `0..8` and `8..16`, each read as a
+//!   little-endian `u64`;
+//! * obj word — an [`ObjId`] as is.
+//!
+//! An [`Update`] takes [`UPDATE_WORDS`] = 5 words `u0..u4`. `u0` is a header:
+//! bits 0..8 the tag, then small fields from bit 8; bits 56..64 are always
+//! zero in an update (a message puts its hop count there). Unlisted words
+//! and bits are zero.
+//!
+//! | tag | update         | `u0` above the tag                    | `u1`    | `u2`    | `u3`      | `u4`       |
+//! |-----|----------------|---------------------------------------|---------|---------|-----------|------------|
+//! | 1   | `RamTransfer`  | `from << 8 \| to << 16`               | range   | op      |           |            |
+//! | 2   | `CapCreate`    | `desc.kind << 8`                      | obj     | op      | desc.base | desc.bytes |
+//! | 3   | `CapCopy`      | `to << 8`                             | obj     | op      |           |            |
+//! | 4   | `CapDelete`    |                                       | obj     | op      |           |            |
+//! | 5   | `RevokeMark`   |                                       | obj     | op      |           |            |
+//! | 6   | `RevokeCommit` |                                       | obj     |         |           |            |
+//! | 7   | `Register`     | `endpoint.core << 8 \| port << 16`    | name lo | name hi | op        |            |
+//! | 8   | `Unregister`   |                                       | name lo | name hi | op        |            |
+//! | 9   | `CoreDown`     | `core << 8`                           |         |         |           |            |
+//!
+//! A [`Wire`] is a kind byte and [`WIRE_WORDS`] = 6 words `w0..w5`
+//! (kind 0 is never valid, so an all-zero slot does not decode):
+//!
+//! | kind | message     | `w0`                   | `w1`                   | `w2` | `w3` | `w4` | `w5` |
+//! |------|-------------|------------------------|------------------------|------|------|------|------|
+//! | 1    | `Submit`    | `u0 \| hops << 56`     | `u1`                   | `u2` | `u3` | `u4` |      |
+//! | 2    | `Ordered`   | seq                    | `u0 \| hops << 56`     | `u1` | `u2` | `u3` | `u4` |
+//! | 3    | `Sync`      | next                   |                        |      |      |      |      |
+//! | 4    | `RamAsk`    | op                     | count                  |      |      |      |      |
+//! | 5    | `RamDeny`   | op                     |                        |      |      |      |      |
+//! | 6    | `RevokeAck` | obj                    |                        |      |      |      |      |
+//!
+//! `Catchup` has no wire form: a transport sends `Catchup { from, entries }`
+//! as the `entries.len()` messages `Ordered { seq: from + i, update, hops }`
+//! ([`Message::split_catchup`]), in order on the same channel.
+//! [`Monitor::handle`](crate::Monitor::handle) handles a `Catchup` exactly by
+//! handling those messages one after the other, so the split is invisible.
 
 use alloc::vec::Vec;
 
-use crate::types::{CoreId, Endpoint, Name, ObjId, OpId, RamRange};
+use crate::types::{CapDesc, CoreId, Endpoint, Name, ObjId, OpId, RamRange, MAX_CORES};
 
 /// An operation a client (a dispatcher on this core) asks its monitor for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,8 +67,12 @@ pub enum Operation {
         /// Number of units wanted.
         count: u32,
     },
-    /// Create a new capability object owned by this core.
-    CapCreate,
+    /// Create a new capability object owned by this core, described by
+    /// `desc` in the replicated record.
+    CapCreate {
+        /// What the object is (so other cores can materialise copies).
+        desc: CapDesc,
+    },
     /// Give core `to` a copy of `obj` (this core must hold a live copy).
     CapCopy {
         /// The object.
@@ -108,6 +167,8 @@ pub enum Update {
         obj: ObjId,
         /// The creating operation.
         op: OpId,
+        /// What the object is.
+        desc: CapDesc,
     },
     /// `op.core` gives `to` a copy (valid iff the object is live, `op.core`
     /// holds a copy, `to` holds none and is online).
@@ -167,13 +228,22 @@ pub enum Update {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// To the sequencer: please order this update.
-    Submit(Update),
+    Submit {
+        /// The update.
+        update: Update,
+        /// Hops the update has travelled on arrival (1 from its initiator).
+        hops: u8,
+    },
     /// Log entry `seq`, travelling down the broadcast tree.
     Ordered {
         /// Position in the log.
         seq: u64,
         /// The entry.
         update: Update,
+        /// Hops the entry has travelled on arrival, counted from its
+        /// initiator: the sequencer's count (the submit's, 0 if it initiated
+        /// the entry itself) plus one per tree edge or catch-up copy.
+        hops: u8,
     },
     /// To the sequencer: I have applied everything below `next`; resend the
     /// rest (after a gap or a crash in the tree).
@@ -181,12 +251,14 @@ pub enum Message {
         /// First entry not yet applied.
         next: u64,
     },
-    /// From the sequencer: log entries `from..from + entries.len()`.
+    /// From the sequencer: log entries `from..from + entries.len()`. Has no
+    /// wire form; see [`Message::split_catchup`].
     Catchup {
         /// Position of the first entry.
         from: u64,
-        /// The entries.
-        entries: Vec<Update>,
+        /// The entries, each with its hop count on arrival (the sequencer's
+        /// count for it plus one).
+        entries: Vec<(Update, u8)>,
     },
     /// To a donor: please give `op.core` `count` contiguous RAM units.
     RamAsk {
@@ -207,12 +279,306 @@ pub enum Message {
     },
 }
 
-/// Where a monitor puts its effects: messages to other monitors and
-/// completions of operations started on this core. The target implements
-/// it over URPC channels, the simulator over queues.
+/// A change of what this core may use, for the caller to make real (on
+/// the target: capabilities created or deleted through the kernel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// These RAM units are this core's now: make them usable.
+    RamIn(RamRange),
+    /// This core gave these RAM units away: stop using them now (before the
+    /// transfer is even ordered).
+    RamOut(RamRange),
+    /// A copy of `obj` arrived here: make it real.
+    CopyIn {
+        /// The object.
+        obj: ObjId,
+        /// What it is.
+        desc: CapDesc,
+    },
+    /// This core's copy of `obj` is gone or unusable (deleted here, marked
+    /// by a revoke, or destroyed by its commit): destroy it now.
+    CopyOut {
+        /// The object.
+        obj: ObjId,
+    },
+}
+
+/// Where a monitor puts its effects: messages to other monitors,
+/// completions of operations started on this core and local effects. The
+/// target implements it over URPC channels, the simulator over queues.
 pub trait Outbox {
     /// Send `message` to the monitor of core `to` (never this core).
     fn send(&mut self, to: CoreId, message: Message);
     /// Operation `op`, started on this core, finished with `outcome`.
     fn complete(&mut self, op: OpId, outcome: Outcome);
+    /// A local effect to make real (ignored by default).
+    fn effect(&mut self, effect: Effect) {
+        let _ = effect;
+    }
+}
+
+/// Words in the wire form of an [`Update`] (see the [module](self) docs).
+pub const UPDATE_WORDS: usize = 5;
+
+/// Words in a [`Wire`] besides its kind byte.
+pub const WIRE_WORDS: usize = 6;
+
+/// Words in a URPC slot holding a [`Wire`] ([`Wire::to_slot`]).
+pub const SLOT_WORDS: usize = WIRE_WORDS + 1;
+
+/// Bits of an update's header word `u0` a message may use for its hop count.
+const HOPS_SHIFT: u32 = 56;
+
+const TAG_RAM_TRANSFER: u64 = 1;
+const TAG_CAP_CREATE: u64 = 2;
+const TAG_CAP_COPY: u64 = 3;
+const TAG_CAP_DELETE: u64 = 4;
+const TAG_REVOKE_MARK: u64 = 5;
+const TAG_REVOKE_COMMIT: u64 = 6;
+const TAG_REGISTER: u64 = 7;
+const TAG_UNREGISTER: u64 = 8;
+const TAG_CORE_DOWN: u64 = 9;
+
+const KIND_SUBMIT: u8 = 1;
+const KIND_ORDERED: u8 = 2;
+const KIND_SYNC: u8 = 3;
+const KIND_RAM_ASK: u8 = 4;
+const KIND_RAM_DENY: u8 = 5;
+const KIND_REVOKE_ACK: u8 = 6;
+
+fn byte_at(core: CoreId, shift: u32) -> u64 {
+    (core.0 as u64) << shift
+}
+
+fn op_word(op: OpId) -> u64 {
+    ((op.core.0 as u64) << 32) | op.n as u64
+}
+
+fn range_word(range: RamRange) -> u64 {
+    range.base as u64 | ((range.count as u64) << 32)
+}
+
+fn name_words(name: Name) -> (u64, u64) {
+    let mut lo = [0u8; 8];
+    let mut hi = [0u8; 8];
+    lo.copy_from_slice(&name.0[..8]);
+    hi.copy_from_slice(&name.0[8..]);
+    (u64::from_le_bytes(lo), u64::from_le_bytes(hi))
+}
+
+/// A core number, if below [`MAX_CORES`].
+fn core_of(value: u64) -> Option<CoreId> {
+    (value < MAX_CORES as u64).then_some(CoreId(value as u8))
+}
+
+/// The core in bits `shift..shift + 8` of `word`.
+fn core_at(word: u64, shift: u32) -> Option<CoreId> {
+    core_of((word >> shift) & 0xff)
+}
+
+fn op_of(word: u64) -> Option<OpId> {
+    Some(OpId { core: core_of(word >> 32)?, n: word as u32 })
+}
+
+fn range_of(word: u64) -> RamRange {
+    RamRange { base: word as u32, count: (word >> 32) as u32 }
+}
+
+fn name_of(lo: u64, hi: u64) -> Name {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&lo.to_le_bytes());
+    bytes[8..].copy_from_slice(&hi.to_le_bytes());
+    Name(bytes)
+}
+
+impl Update {
+    /// The wire form (layout in the [module](self) docs). Canonical for a
+    /// well-formed update (every [`CoreId`] below [`MAX_CORES`]); an update
+    /// with a larger core id encodes to words [`Update::from_words`] rejects.
+    pub fn to_words(&self) -> [u64; UPDATE_WORDS] {
+        match *self {
+            Update::RamTransfer { from, to, range, op } => {
+                [TAG_RAM_TRANSFER | byte_at(from, 8) | byte_at(to, 16), range_word(range), op_word(op), 0, 0]
+            }
+            Update::CapCreate { obj, op, desc } => {
+                [TAG_CAP_CREATE | (desc.kind as u64) << 8, obj.0, op_word(op), desc.base, desc.bytes]
+            }
+            Update::CapCopy { obj, to, op } => [TAG_CAP_COPY | byte_at(to, 8), obj.0, op_word(op), 0, 0],
+            Update::CapDelete { obj, op } => [TAG_CAP_DELETE, obj.0, op_word(op), 0, 0],
+            Update::RevokeMark { obj, op } => [TAG_REVOKE_MARK, obj.0, op_word(op), 0, 0],
+            Update::RevokeCommit { obj } => [TAG_REVOKE_COMMIT, obj.0, 0, 0, 0],
+            Update::Register { name, endpoint, op } => {
+                let (lo, hi) = name_words(name);
+                let header = TAG_REGISTER | byte_at(endpoint.core, 8) | (endpoint.port as u64) << 16;
+                [header, lo, hi, op_word(op), 0]
+            }
+            Update::Unregister { name, op } => {
+                let (lo, hi) = name_words(name);
+                [TAG_UNREGISTER, lo, hi, op_word(op), 0]
+            }
+            Update::CoreDown { core } => [TAG_CORE_DOWN | byte_at(core, 8), 0, 0, 0, 0],
+        }
+    }
+
+    /// Decodes the wire form. `None` unless `words` is exactly the encoding
+    /// of a well-formed update: an unknown tag, a core id of [`MAX_CORES`] or
+    /// more, or any nonzero bit the layout leaves unused is rejected. Never
+    /// panics.
+    pub fn from_words(words: [u64; UPDATE_WORDS]) -> Option<Update> {
+        let w = words;
+        let update = match w[0] & 0xff {
+            TAG_RAM_TRANSFER => Update::RamTransfer {
+                from: core_at(w[0], 8)?,
+                to: core_at(w[0], 16)?,
+                range: range_of(w[1]),
+                op: op_of(w[2])?,
+            },
+            TAG_CAP_CREATE => Update::CapCreate {
+                obj: ObjId(w[1]),
+                op: op_of(w[2])?,
+                desc: CapDesc { kind: (w[0] >> 8) as u8, base: w[3], bytes: w[4] },
+            },
+            TAG_CAP_COPY => Update::CapCopy { obj: ObjId(w[1]), to: core_at(w[0], 8)?, op: op_of(w[2])? },
+            TAG_CAP_DELETE => Update::CapDelete { obj: ObjId(w[1]), op: op_of(w[2])? },
+            TAG_REVOKE_MARK => Update::RevokeMark { obj: ObjId(w[1]), op: op_of(w[2])? },
+            TAG_REVOKE_COMMIT => Update::RevokeCommit { obj: ObjId(w[1]) },
+            TAG_REGISTER => Update::Register {
+                name: name_of(w[1], w[2]),
+                endpoint: Endpoint { core: core_at(w[0], 8)?, port: (w[0] >> 16) as u32 },
+                op: op_of(w[3])?,
+            },
+            TAG_UNREGISTER => Update::Unregister { name: name_of(w[1], w[2]), op: op_of(w[3])? },
+            TAG_CORE_DOWN => Update::CoreDown { core: core_at(w[0], 8)? },
+            _ => return None,
+        };
+        // Every field was read from its place, so re-encoding reproduces the
+        // input exactly when no unused bit was set.
+        (update.to_words() == words).then_some(update)
+    }
+}
+
+/// The fixed-size wire form of a [`Message`] other than
+/// [`Message::Catchup`]: a kind byte and [`WIRE_WORDS`] words (layout in the
+/// [module](self) docs). Fits one 7-word URPC slot ([`Wire::to_slot`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Wire {
+    /// Which message (1..=6; 0 is never valid).
+    pub kind: u8,
+    /// The fields.
+    pub words: [u64; WIRE_WORDS],
+}
+
+impl Wire {
+    /// The slot form: word 0 holds the kind, words 1..7 the words.
+    pub fn to_slot(&self) -> [u64; SLOT_WORDS] {
+        let mut slot = [0; SLOT_WORDS];
+        slot[0] = self.kind as u64;
+        slot[1..].copy_from_slice(&self.words);
+        slot
+    }
+
+    /// The inverse of [`Wire::to_slot`]: `None` if word 0 is not a byte.
+    /// (Whether the kind and words make a message is
+    /// [`Message::from_wire`]'s business.)
+    pub fn from_slot(slot: &[u64; SLOT_WORDS]) -> Option<Wire> {
+        let kind = u8::try_from(slot[0]).ok()?;
+        let mut words = [0; WIRE_WORDS];
+        words.copy_from_slice(&slot[1..]);
+        Some(Wire { kind, words })
+    }
+}
+
+/// Splits an update's words into the header with `hops` folded in and the
+/// other four words.
+fn with_hops(update: &Update, hops: u8) -> (u64, [u64; UPDATE_WORDS - 1]) {
+    let u = update.to_words();
+    (u[0] | (hops as u64) << HOPS_SHIFT, [u[1], u[2], u[3], u[4]])
+}
+
+/// The inverse of [`with_hops`].
+fn update_with_hops(header: u64, rest: &[u64]) -> Option<(Update, u8)> {
+    let mut u = [0; UPDATE_WORDS];
+    u[0] = header & ((1 << HOPS_SHIFT) - 1);
+    u[1..].copy_from_slice(rest);
+    Some((Update::from_words(u)?, (header >> HOPS_SHIFT) as u8))
+}
+
+impl Message {
+    /// The wire form, or `None` for [`Message::Catchup`] (send
+    /// [`Message::split_catchup`]'s messages instead).
+    pub fn to_wire(&self) -> Option<Wire> {
+        let mut words = [0u64; WIRE_WORDS];
+        let kind = match self {
+            Message::Submit { update, hops } => {
+                let (header, rest) = with_hops(update, *hops);
+                words[0] = header;
+                words[1..5].copy_from_slice(&rest);
+                KIND_SUBMIT
+            }
+            Message::Ordered { seq, update, hops } => {
+                let (header, rest) = with_hops(update, *hops);
+                words[0] = *seq;
+                words[1] = header;
+                words[2..6].copy_from_slice(&rest);
+                KIND_ORDERED
+            }
+            Message::Sync { next } => {
+                words[0] = *next;
+                KIND_SYNC
+            }
+            Message::Catchup { .. } => return None,
+            Message::RamAsk { op, count } => {
+                words[0] = op_word(*op);
+                words[1] = *count as u64;
+                KIND_RAM_ASK
+            }
+            Message::RamDeny { op } => {
+                words[0] = op_word(*op);
+                KIND_RAM_DENY
+            }
+            Message::RevokeAck { obj } => {
+                words[0] = obj.0;
+                KIND_REVOKE_ACK
+            }
+        };
+        Some(Wire { kind, words })
+    }
+
+    /// Decodes a wire form. `None` unless `wire` is exactly the encoding of a
+    /// well-formed message (see [`Update::from_words`]); never panics.
+    pub fn from_wire(wire: &Wire) -> Option<Message> {
+        let w = &wire.words;
+        let message = match wire.kind {
+            KIND_SUBMIT => {
+                let (update, hops) = update_with_hops(w[0], &w[1..5])?;
+                Message::Submit { update, hops }
+            }
+            KIND_ORDERED => {
+                let (update, hops) = update_with_hops(w[1], &w[2..6])?;
+                Message::Ordered { seq: w[0], update, hops }
+            }
+            KIND_SYNC => Message::Sync { next: w[0] },
+            KIND_RAM_ASK => Message::RamAsk { op: op_of(w[0])?, count: w[1] as u32 },
+            KIND_RAM_DENY => Message::RamDeny { op: op_of(w[0])? },
+            KIND_REVOKE_ACK => Message::RevokeAck { obj: ObjId(w[0]) },
+            _ => return None,
+        };
+        (message.to_wire().as_ref() == Some(wire)).then_some(message)
+    }
+
+    /// The messages a transport sends for this one: a `Catchup { from,
+    /// entries }` becomes `Ordered { seq: from + i, update, hops }` for each
+    /// `(update, hops) = entries[i]`, in order; any other message is passed
+    /// through alone. Handling the results in order is exactly handling the
+    /// original (see [`Monitor::handle`](crate::Monitor::handle)). Does not
+    /// allocate.
+    pub fn split_catchup(self) -> impl Iterator<Item = Message> {
+        let (single, from, entries) = match self {
+            Message::Catchup { from, entries } => (None, from, entries),
+            other => (Some(other), 0, Vec::new()),
+        };
+        single.into_iter().chain(entries.into_iter().enumerate().map(move |(i, (update, hops))| {
+            Message::Ordered { seq: from.wrapping_add(i as u64), update, hops }
+        }))
+    }
 }

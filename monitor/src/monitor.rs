@@ -18,18 +18,51 @@
 //! when told a core went down. Work per update: `N - 1` tree messages plus
 //! one submit; critical path: one hop plus the tree depth.
 //!
+//! A catch-up is one [`Message::Catchup`] in memory but has no wire form: a
+//! transport sends it as one [`Message::Ordered`] per entry
+//! ([`Message::split_catchup`]), and [`Monitor::handle`] handles a `Catchup`
+//! by handling exactly those messages, so both paths behave the same.
+//!
+//! # Hop counting
+//!
+//! Every [`Message::Submit`] and [`Message::Ordered`] carries the number of
+//! hops its update has travelled: 1 for a submit from the initiator; the
+//! sequencer orders an entry with the hops of the submit that carried it (0
+//! if it initiated the entry itself, e.g. a `CoreDown` or `RevokeCommit`);
+//! every tree edge and every catch-up copy adds 1 (saturating at 255). Each
+//! monitor records the count with which each entry it applied arrived
+//! ([`Monitor::last_hops`], [`Monitor::max_hops`], [`Monitor::reset_hops`]):
+//! the critical path of an update is `1 + depth` of the broadcast tree
+//! ([`Topology::depth`]) when initiated off the sequencer. For an update
+//! started on the highest-numbered core of an idle machine:
+//!
+//! | topology            | tree depth | max hops over cores |
+//! |---------------------|------------|---------------------|
+//! | flat 2              | 1          | 2                   |
+//! | flat 4              | 2          | 3                   |
+//! | flat 8              | 3          | 4                   |
+//! | clusters `[4, 4]`   | 3          | 4                   |
+//!
+//! (checked by the `hops_follow_the_tree` test).
+//!
+//! # Local state
+//!
 //! Local (non-replicated) state, which is what a core actually *uses*:
 //! the RAM units it has given away but whose transfer it has not applied
-//! yet (`relinquished`, never usable), and its copies of capabilities
-//! (`held`, live or marked by a running revoke).
+//! yet (`relinquished`, never usable), the RAM units it has handed to local
+//! clients ([`Monitor::set_busy`]; never donated), and its copies of
+//! capabilities (`held`, live or marked by a running revoke). What a
+//! capability *is* (a [`CapDesc`], given to [`Operation::CapCreate`]) is
+//! replicated in its record, so any core receiving a copy can materialise
+//! it ([`Monitor::created`]).
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
-use crate::message::{Failure, Message, Operation, Outbox, Outcome, Update};
+use crate::message::{Effect, Failure, Message, Operation, Outbox, Outcome, Update};
 use crate::replica::{Applied, Replica};
 use crate::topology::Topology;
-use crate::types::{CoreId, CoreSet, Digest, Name, ObjId, OpId, RamRange};
+use crate::types::{CapDesc, CoreId, CoreSet, Digest, Name, ObjId, OpId, RamRange};
 
 /// The core whose monitor orders all updates.
 pub const SEQUENCER: CoreId = CoreId(0);
@@ -51,11 +84,18 @@ pub struct Monitor {
     replica: Replica,
     /// Next log position to apply.
     next: u64,
-    /// The whole log (sequencer only).
-    log: Vec<Update>,
+    /// The whole log with the hops each entry was ordered with (sequencer
+    /// only).
+    log: Vec<(Update, u8)>,
     /// Cores the failure detector reported down.
     down: CoreSet,
     relinquished: Vec<bool>,
+    /// Units handed to local clients (only ever set on owned units).
+    busy: Vec<bool>,
+    /// Hops of the most recently applied entry.
+    last_hops: u8,
+    /// Largest hops of an entry applied since the last reset.
+    max_hops: u8,
     held: BTreeMap<ObjId, CopyState>,
     next_op: u32,
     next_obj: u32,
@@ -65,9 +105,13 @@ pub struct Monitor {
     pending_revokes: Vec<(ObjId, OpId)>,
     /// Sequencer only: holders that have not acked each running revoke.
     revoke_waiting: BTreeMap<ObjId, CoreSet>,
-    /// Sequencer only: updates waiting to be ordered (avoids reentrancy).
-    to_order: Vec<Update>,
+    /// Sequencer only: updates waiting to be ordered, with their hops
+    /// (avoids reentrancy).
+    to_order: Vec<(Update, u8)>,
     ordering: bool,
+    /// Cached broadcast-tree children, and the live set they are for.
+    children: CoreSet,
+    children_of: Option<CoreSet>,
 }
 
 impl Monitor {
@@ -84,6 +128,9 @@ impl Monitor {
             log: Vec::new(),
             down: CoreSet::EMPTY,
             relinquished: alloc::vec![false; units],
+            busy: alloc::vec![false; units],
+            last_hops: 0,
+            max_hops: 0,
             held: BTreeMap::new(),
             next_op: 0,
             next_obj: 0,
@@ -92,6 +139,8 @@ impl Monitor {
             revoke_waiting: BTreeMap::new(),
             to_order: Vec::new(),
             ordering: false,
+            children: CoreSet::EMPTY,
+            children_of: None,
         }
     }
 
@@ -116,9 +165,64 @@ impl Monitor {
     }
 
     /// Whether this core may use RAM unit `unit` now: the replica says it
-    /// owns it and it has not given it away.
+    /// owns it and it has not given it away. Busy units are owned too.
     pub fn owns_unit(&self, unit: u32) -> bool {
         self.replica.ram_owner(unit) == Some(self.me) && !self.relinquished[unit as usize]
+    }
+
+    /// Whether this core owns `unit` ([`Monitor::owns_unit`]) and has not
+    /// handed it to a local client ([`Monitor::set_busy`]): the units it
+    /// may donate.
+    pub fn free_unit(&self, unit: u32) -> bool {
+        self.owns_unit(unit) && !self.busy[unit as usize]
+    }
+
+    /// Whether `unit` is marked busy (handed to a local client). Only ever
+    /// true for units this core owns.
+    pub fn is_busy(&self, unit: u32) -> bool {
+        self.busy.get(unit as usize).copied().unwrap_or(false)
+    }
+
+    /// Marks the units of `range` as handed to local clients (`busy`) or
+    /// back with the monitor (`!busy`). Busy units stay owned but are never
+    /// donated to another core. Only affects units this core owns now
+    /// ([`Monitor::owns_unit`]); other units of the range (including units
+    /// past the end of RAM) are ignored. Purely local: no message, no log
+    /// entry. A unit's busy flag is also cleared if a transfer moves it away
+    /// (which the protocol itself never does, since donation skips busy
+    /// units).
+    pub fn set_busy(&mut self, range: RamRange, busy: bool) {
+        for u in range.units() {
+            if self.owns_unit(u) {
+                self.busy[u as usize] = busy;
+            }
+        }
+    }
+
+    /// The description of capability object `obj` as recorded when it was
+    /// created, if the replica has a record of it (live or a tombstone; see
+    /// [`Replica::cap`] for its state and [`Monitor::holds_live`] for this
+    /// core's copy).
+    pub fn created(&self, obj: ObjId) -> Option<CapDesc> {
+        self.replica.cap(obj).map(|r| r.desc)
+    }
+
+    /// The hop count with which the most recently applied log entry arrived
+    /// (0 before any; see the [module](self) docs). Not affected by
+    /// [`Monitor::reset_hops`].
+    pub fn last_hops(&self) -> u8 {
+        self.last_hops
+    }
+
+    /// The largest hop count of a log entry applied since the last
+    /// [`Monitor::reset_hops`] (or since boot); 0 if none.
+    pub fn max_hops(&self) -> u8 {
+        self.max_hops
+    }
+
+    /// Restarts [`Monitor::max_hops`] at 0.
+    pub fn reset_hops(&mut self) {
+        self.max_hops = 0;
     }
 
     /// This core's copy of `obj`, if any.
@@ -141,6 +245,17 @@ impl Monitor {
         self.replica.lookup(name).map(|r| r.endpoint)
     }
 
+    /// This core's children in the broadcast tree over the live cores
+    /// (computed once per change of the live set).
+    fn children(&mut self) -> CoreSet {
+        let live = self.live();
+        if self.children_of != Some(live) {
+            self.children = self.topology.children(SEQUENCER, live, self.me);
+            self.children_of = Some(live);
+        }
+        self.children
+    }
+
     fn live(&self) -> CoreSet {
         CoreSet(self.topology.all().0 & !self.down.0)
     }
@@ -154,10 +269,10 @@ impl Monitor {
         match operation {
             Operation::Lookup { name } => out.complete(op, Outcome::Found(self.lookup(name))),
             Operation::RequestRam { count } => self.request_ram(op, count, out),
-            Operation::CapCreate => {
+            Operation::CapCreate { desc } => {
                 let obj = ObjId(((self.me.0 as u64) << 32) | self.next_obj as u64);
                 self.next_obj += 1;
-                self.submit(Update::CapCreate { obj, op }, out);
+                self.submit(Update::CapCreate { obj, op, desc }, out);
             }
             Operation::CapCopy { obj, to } => {
                 if !self.holds_live(obj) {
@@ -182,6 +297,7 @@ impl Monitor {
                 } else {
                     // The copy is unusable from now on; the record follows.
                     self.held.remove(&obj);
+                    out.effect(Effect::CopyOut { obj });
                     self.submit(Update::CapDelete { obj, op }, out);
                 }
             }
@@ -231,7 +347,7 @@ impl Monitor {
             }
         }
         if self.me == SEQUENCER {
-            self.order(Update::CoreDown { core }, out);
+            self.order(Update::CoreDown { core }, 0, out);
             let emptied: Vec<ObjId> = self
                 .revoke_waiting
                 .iter_mut()
@@ -242,7 +358,7 @@ impl Monitor {
                 .collect();
             for obj in emptied {
                 self.revoke_waiting.remove(&obj);
-                self.order(Update::RevokeCommit { obj }, out);
+                self.order(Update::RevokeCommit { obj }, 0, out);
             }
         } else {
             // The tree changed: fetch whatever the old tree failed to deliver.
@@ -250,25 +366,30 @@ impl Monitor {
         }
     }
 
-    /// Handles one message from the monitor of core `from`.
+    /// Handles one message from the monitor of core `from`. A
+    /// [`Message::Catchup`] is handled as the [`Message::Ordered`] messages
+    /// of [`Message::split_catchup`], one after the other.
     pub fn handle(&mut self, from: CoreId, message: Message, out: &mut impl Outbox) {
         match message {
-            Message::Submit(update) => {
+            Message::Submit { update, hops } => {
                 if self.me == SEQUENCER {
-                    self.order(update, out);
+                    self.order(update, hops, out);
                 }
             }
-            Message::Ordered { seq, update } => self.receive(seq, update, out),
+            Message::Ordered { seq, update, hops } => self.receive(seq, update, hops, out),
             Message::Sync { next } => {
                 if self.me == SEQUENCER {
-                    let start = (next as usize).min(self.log.len());
-                    let entries = self.log[start..].to_vec();
+                    let start = next.min(self.log.len() as u64) as usize;
+                    let entries = self.log[start..]
+                        .iter()
+                        .map(|&(update, hops)| (update, hops.saturating_add(1)))
+                        .collect();
                     out.send(from, Message::Catchup { from: start as u64, entries });
                 }
             }
-            Message::Catchup { from: first, entries } => {
-                for (i, update) in entries.into_iter().enumerate() {
-                    self.receive(first + i as u64, update, out);
+            catchup @ Message::Catchup { .. } => {
+                for message in catchup.split_catchup() {
+                    self.handle(from, message, out);
                 }
             }
             Message::RamAsk { op, count } => self.donate(op, count, out),
@@ -286,7 +407,7 @@ impl Monitor {
         let mut run = 0u32;
         let mut found = None;
         for u in 0..self.replica.ram_units() {
-            run = if self.owns_unit(u) { run + 1 } else { 0 };
+            run = if self.free_unit(u) { run + 1 } else { 0 };
             if run == count {
                 found = Some(RamRange { base: u + 1 - count, count });
                 break;
@@ -299,6 +420,7 @@ impl Monitor {
                 for u in range.units() {
                     self.relinquished[u as usize] = true;
                 }
+                out.effect(Effect::RamOut(range));
                 self.submit(Update::RamTransfer { from: self.me, to: op.core, range, op }, out);
             }
             _ => out.send(op.core, Message::RamDeny { op }),
@@ -310,37 +432,39 @@ impl Monitor {
             waiting.remove(from);
             if waiting.is_empty() {
                 self.revoke_waiting.remove(&obj);
-                self.order(Update::RevokeCommit { obj }, out);
+                self.order(Update::RevokeCommit { obj }, 0, out);
             }
         }
     }
 
     fn submit(&mut self, update: Update, out: &mut impl Outbox) {
         if self.me == SEQUENCER {
-            self.order(update, out);
+            self.order(update, 0, out);
         } else {
-            out.send(SEQUENCER, Message::Submit(update));
+            out.send(SEQUENCER, Message::Submit { update, hops: 1 });
         }
     }
 
-    /// Sequencer: appends `update` to the log, applies it and broadcasts it.
-    fn order(&mut self, update: Update, out: &mut impl Outbox) {
-        self.to_order.push(update);
+    /// Sequencer: appends `update` (which arrived with `hops`) to the log,
+    /// applies it and broadcasts it.
+    fn order(&mut self, update: Update, hops: u8, out: &mut impl Outbox) {
+        self.to_order.push((update, hops));
         if self.ordering {
             return;
         }
         self.ordering = true;
         while !self.to_order.is_empty() {
-            let update = self.to_order.remove(0);
+            let (update, hops) = self.to_order.remove(0);
             let seq = self.log.len() as u64;
-            self.log.push(update);
-            self.receive(seq, update, out);
+            self.log.push((update, hops));
+            self.receive(seq, update, hops, out);
         }
         self.ordering = false;
     }
 
-    /// Applies entry `seq` if it is the next one and forwards it down the tree.
-    fn receive(&mut self, seq: u64, update: Update, out: &mut impl Outbox) {
+    /// Applies entry `seq` (which arrived with `hops`) if it is the next one
+    /// and forwards it down the tree.
+    fn receive(&mut self, seq: u64, update: Update, hops: u8, out: &mut impl Outbox) {
         if seq < self.next {
             return; // duplicate (catch-up overlapping the tree)
         }
@@ -349,9 +473,12 @@ impl Monitor {
             return;
         }
         self.next += 1;
+        self.last_hops = hops;
+        self.max_hops = self.max_hops.max(hops);
         self.apply(update, out);
-        for child in self.topology.children(SEQUENCER, self.live(), self.me).iter() {
-            out.send(child, Message::Ordered { seq, update });
+        let hops = hops.saturating_add(1);
+        for child in self.children().iter() {
+            out.send(child, Message::Ordered { seq, update, hops });
         }
     }
 
@@ -361,10 +488,18 @@ impl Monitor {
         let valid = applied == Applied::Valid;
         let mine = |op: OpId| op.core == self.me;
         match update {
-            Update::RamTransfer { from, range, op, .. } => {
+            Update::RamTransfer { from, to, range, op } => {
+                // The units are this core's now, or back with it (an invalid
+                // transfer returns what the donor gave up).
+                if (valid && to == self.me) || (!valid && from == self.me) {
+                    out.effect(Effect::RamIn(range));
+                }
                 if from == self.me {
                     for u in range.units().filter(|&u| u < self.replica.ram_units()) {
                         self.relinquished[u as usize] = false;
+                        if valid && to != self.me {
+                            self.busy[u as usize] = false;
+                        }
                     }
                 }
                 if mine(op) {
@@ -376,7 +511,7 @@ impl Monitor {
                     }
                 }
             }
-            Update::CapCreate { obj, op } => {
+            Update::CapCreate { obj, op, .. } => {
                 if mine(op) {
                     if valid {
                         self.held.insert(obj, CopyState::Live);
@@ -389,6 +524,9 @@ impl Monitor {
             Update::CapCopy { obj, to, op } => {
                 if valid && to == self.me {
                     self.held.insert(obj, CopyState::Live);
+                    if let Some(record) = self.replica.cap(obj) {
+                        out.effect(Effect::CopyIn { obj, desc: record.desc });
+                    }
                 }
                 if mine(op) {
                     out.complete(
@@ -404,6 +542,9 @@ impl Monitor {
             }
             Update::RevokeMark { obj, op } => {
                 if let Some(state) = self.held.get_mut(&obj) {
+                    if *state == CopyState::Live {
+                        out.effect(Effect::CopyOut { obj });
+                    }
                     *state = CopyState::Marked;
                 }
                 match applied {
@@ -412,7 +553,7 @@ impl Monitor {
                             let mut waiting = CoreSet(holders.0 & self.live().0);
                             waiting.remove(self.me);
                             if waiting.is_empty() {
-                                self.order(Update::RevokeCommit { obj }, out);
+                                self.order(Update::RevokeCommit { obj }, 0, out);
                             } else {
                                 self.revoke_waiting.insert(obj, waiting);
                             }
@@ -425,7 +566,9 @@ impl Monitor {
                 }
             }
             Update::RevokeCommit { obj } => {
-                self.held.remove(&obj);
+                if self.held.remove(&obj) == Some(CopyState::Live) {
+                    out.effect(Effect::CopyOut { obj });
+                }
                 self.finish_revoke(obj, None, out);
             }
             Update::Register { op, .. } => {

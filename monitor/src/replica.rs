@@ -9,7 +9,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::message::Update;
-use crate::types::{CoreId, CoreSet, Digest, Endpoint, Name, ObjId};
+use crate::types::{CapDesc, CoreId, CoreSet, Digest, Endpoint, Name, ObjId};
 
 /// Lifecycle of a capability object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +27,8 @@ pub enum CapState {
 /// Where a capability object lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CapRecord {
+    /// What the object is (from its [`Update::CapCreate`]).
+    pub desc: CapDesc,
     /// The owning core (the creator; passes to the lowest holder when the
     /// owner deletes its copy).
     pub owner: CoreId,
@@ -146,11 +148,12 @@ impl Replica {
                 }
                 ok(valid)
             }
-            Update::CapCreate { obj, op } => {
+            Update::CapCreate { obj, op, desc } => {
                 let valid = !self.caps.contains_key(&obj) && self.online.contains(op.core);
                 if valid {
                     let copies = CoreSet::single(op.core);
-                    self.caps.insert(obj, CapRecord { owner: op.core, copies, state: CapState::Live });
+                    let record = CapRecord { desc, owner: op.core, copies, state: CapState::Live };
+                    self.caps.insert(obj, record);
                 }
                 ok(valid)
             }
@@ -236,7 +239,7 @@ impl Replica {
 
     /// A 64-bit FNV-1a hash over a canonical encoding of the whole state
     /// (RAM owners in unit order, capability records and registry in key
-    /// order, the online set).
+    /// order, each record with its [`CapDesc`], the online set).
     pub fn digest(&self) -> Digest {
         let mut h = Fnv::new();
         h.u64(self.ram_owner.len() as u64);
@@ -246,6 +249,9 @@ impl Replica {
         h.u64(self.caps.len() as u64);
         for (obj, rec) in &self.caps {
             h.u64(obj.0);
+            h.byte(rec.desc.kind);
+            h.u64(rec.desc.base);
+            h.u64(rec.desc.bytes);
             h.byte(rec.owner.0);
             h.u64(rec.copies.0);
             h.byte(rec.state as u8);

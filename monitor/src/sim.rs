@@ -5,6 +5,11 @@
 //! (`alloc` only, its own PRNG), so every schedule is reproducible from its
 //! 64-bit seed.
 //!
+//! Messages travel as a URPC transport sends them: a [`Message::Catchup`] is
+//! split into [`Message::Ordered`] messages ([`Message::split_catchup`]) and
+//! every message is encoded to its [`Wire`] slot form and decoded again on
+//! the way (a failed round trip is a violation).
+//!
 //! # Invariants (checked by [`Sim::check_step`] after every step and
 //! [`Sim::check_quiescent`] when no message is left)
 //!
@@ -14,6 +19,9 @@
 //!   the receiver) is owned by nobody. After every step, every unit is owned by
 //!   at most one core (crashed cores included, with their frozen state). At
 //!   quiescence without crashes, every unit is owned by exactly one core.
+//! * **Busy RAM** — a unit the simulator marked busy on a core
+//!   ([`Sim::set_busy`]) stays owned ([`Monitor::owns_unit`]) and busy there
+//!   until unmarked: it is never donated.
 //! * **Revoke** — once a revoke of `obj` has completed (reported to its
 //!   initiator), no live monitor holds a live copy of `obj`, after every later
 //!   step (copies travelling in log entries included, since installing one is
@@ -32,11 +40,11 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::message::{Message, Operation, Outbox, Outcome};
+use crate::message::{Message, Operation, Outbox, Outcome, Wire};
 use crate::monitor::{CopyState, Monitor, SEQUENCER};
 use crate::replica::CapState;
 use crate::topology::Topology;
-use crate::types::{CoreId, CoreSet, Endpoint, Name, ObjId, OpId};
+use crate::types::{CapDesc, CoreId, CoreSet, Endpoint, Name, ObjId, OpId, RamRange};
 
 /// splitmix64: a tiny deterministic PRNG.
 #[derive(Clone, Debug)]
@@ -86,6 +94,8 @@ pub struct Sim {
     started: BTreeMap<OpId, Operation>,
     completed: BTreeMap<OpId, (Outcome, u32)>,
     revoked: Vec<ObjId>,
+    /// Units marked busy through [`Sim::set_busy`], as `(core, unit)`.
+    busy: Vec<(CoreId, u32)>,
     /// Messages sent since the last [`Sim::reset_metrics`].
     pub messages: u64,
     /// Longest causal chain of messages (hops) since the last reset.
@@ -110,6 +120,7 @@ impl Sim {
             started: BTreeMap::new(),
             completed: BTreeMap::new(),
             revoked: Vec::new(),
+            busy: Vec::new(),
             messages: 0,
             max_hops: 0,
             violations: Vec::new(),
@@ -127,11 +138,37 @@ impl Sim {
         self.completed.get(&op).copied()
     }
 
-    /// Resets the message and hop counters.
+    /// Resets the message and hop counters (the monitors' per-entry hop
+    /// counts included, see [`Monitor::reset_hops`]).
     pub fn reset_metrics(&mut self) {
         self.messages = 0;
         self.max_hops = 0;
         self.clock.iter_mut().for_each(|c| *c = 0);
+        self.monitors.iter_mut().for_each(Monitor::reset_hops);
+    }
+
+    /// Marks `range` busy (or not) on `core` ([`Monitor::set_busy`]) and
+    /// remembers which units became busy, to check they are never donated.
+    pub fn set_busy(&mut self, core: CoreId, range: RamRange, busy: bool) {
+        let monitor = &mut self.monitors[core.index()];
+        monitor.set_busy(range, busy);
+        let units = monitor.replica().ram_units();
+        for u in range.units().filter(|&u| u < units) {
+            self.busy.retain(|&(c, unit)| (c, unit) != (core, u));
+            if monitor.is_busy(u) {
+                self.busy.push((core, u));
+            }
+        }
+    }
+
+    /// A message as the transport carries it: its wire form, decoded again.
+    fn transport(&mut self, message: Message) -> Option<Message> {
+        let slot = message.to_wire().map(|w| w.to_slot());
+        let decoded = slot.as_ref().and_then(Wire::from_slot).and_then(|w| Message::from_wire(&w));
+        if decoded.as_ref() != Some(&message) {
+            self.violation(format!("wire round trip failed for {message:?}: {slot:?} -> {decoded:?}"));
+        }
+        decoded
     }
 
     fn violation(&mut self, text: String) {
@@ -147,9 +184,12 @@ impl Sim {
             if self.crashed.contains(to) {
                 continue;
             }
-            self.messages += 1;
-            self.max_hops = self.max_hops.max(hop);
-            self.queues[core.index() * self.n + to.index()].push_back((message, hop));
+            for message in message.split_catchup() {
+                let Some(message) = self.transport(message) else { continue };
+                self.messages += 1;
+                self.max_hops = self.max_hops.max(hop);
+                self.queues[core.index() * self.n + to.index()].push_back((message, hop));
+            }
         }
         for (op, outcome) in collect.done {
             if self.completed.insert(op, (outcome, self.clock[core.index()])).is_some() {
@@ -226,14 +266,21 @@ impl Sim {
         (0..self.n).filter(|&c| !self.crashed.contains(CoreId(c as u8)))
     }
 
-    /// Per-step invariants: RAM owned at most once, no live copy of a
-    /// completed revoke's object.
+    /// Per-step invariants: RAM owned at most once, busy units kept, no live
+    /// copy of a completed revoke's object.
     pub fn check_step(&mut self) {
         let units = self.monitors[0].replica().ram_units();
         for u in 0..units {
             let owners = self.monitors.iter().filter(|m| m.owns_unit(u)).count();
             if owners > 1 {
                 self.violation(format!("step {}: RAM unit {u} owned by {owners} cores", self.step));
+            }
+        }
+        for i in 0..self.busy.len() {
+            let (core, u) = self.busy[i];
+            let m = &self.monitors[core.index()];
+            if !m.owns_unit(u) || !m.is_busy(u) || m.free_unit(u) {
+                self.violation(format!("step {}: busy RAM unit {u} of core {} lost", self.step, core.0));
             }
         }
         for i in 0..self.revoked.len() {
@@ -309,7 +356,7 @@ impl Sim {
         loop {
             match rng.below(12) {
                 0 | 1 => return Operation::RequestRam { count: 1 + rng.below(3) as u32 },
-                2 | 3 => return Operation::CapCreate,
+                2 | 3 => return Operation::CapCreate { desc: random_desc(rng) },
                 4..=6 if !held.is_empty() => {
                     let to = CoreId(rng.below(self.n as u64) as u8);
                     return Operation::CapCopy { obj: pick(rng), to };
@@ -331,6 +378,12 @@ impl Sim {
             }
         }
     }
+}
+
+/// A random capability description: one of four kinds, a page-aligned base,
+/// 1 to 8 pages.
+fn random_desc(rng: &mut Rng) -> CapDesc {
+    CapDesc { kind: rng.below(4) as u8, base: rng.next_u64() & !0xfff, bytes: 4096 << rng.below(4) }
 }
 
 /// Summary of one random schedule.
@@ -380,6 +433,14 @@ pub fn run_schedule(seed: u64) -> ScheduleReport {
         }
         let busy = sim.busy_channels();
         let crash_due = crashes.iter().position(|&(at, _)| at <= step || (busy.is_empty() && left_ops == 0));
+        if rng.below(16) == 0 {
+            // A core hands some of its RAM to local clients, or takes it back.
+            let live: Vec<usize> = sim.live().collect();
+            let core = CoreId(live[rng.below(live.len() as u64) as usize] as u8);
+            let units = sim.monitors[0].replica().ram_units();
+            let range = RamRange { base: rng.below(units as u64) as u32, count: 1 + rng.below(3) as u32 };
+            sim.set_busy(core, range, rng.below(3) != 0);
+        }
         if let Some(i) = crash_due {
             let (_, core) = crashes.remove(i);
             sim.crash(core);
@@ -453,6 +514,9 @@ pub struct Metric {
     pub completion_hops: u32,
     /// Hops on the critical path until every replica applied it.
     pub quiescence_hops: u32,
+    /// The largest hop count with which a log entry reached a monitor
+    /// ([`Monitor::max_hops`] over all cores); 0 if nothing was logged.
+    pub entry_hops: u8,
 }
 
 /// Measures each operation in isolation on an otherwise idle machine with
@@ -474,6 +538,7 @@ pub fn measure(clusters: &[usize]) -> Vec<Metric> {
             messages: sim.messages,
             completion_hops: hops,
             quiescence_hops: sim.max_hops,
+            entry_hops: sim.monitors.iter().map(Monitor::max_hops).max().unwrap_or(0),
         });
         id
     };
@@ -482,14 +547,15 @@ pub fn measure(clusters: &[usize]) -> Vec<Metric> {
     measure(&mut sim, "lookup", Operation::Lookup { name: fs });
     measure(&mut sim, "unregister", Operation::Unregister { name: fs });
     measure(&mut sim, "ram request (1 unit)", Operation::RequestRam { count: 1 });
-    let created = measure(&mut sim, "cap create", Operation::CapCreate);
+    let desc = CapDesc { kind: 1, base: 0x4000_0000, bytes: 0x1000 };
+    let created = measure(&mut sim, "cap create", Operation::CapCreate { desc });
     let obj = match sim.outcome(created) {
         Some((Outcome::Created(obj), _)) => obj,
         _ => panic!("create failed"),
     };
     measure(&mut sim, "cap copy to remote", Operation::CapCopy { obj, to: other });
     measure(&mut sim, "cap delete (copy left)", Operation::CapDelete { obj });
-    let id = sim.start(me, Operation::CapCreate);
+    let id = sim.start(me, Operation::CapCreate { desc });
     sim.run_fifo();
     let Some((Outcome::Created(obj), _)) = sim.outcome(id) else { panic!("create failed") };
     for c in (0..n as u8).map(CoreId).filter(|&c| c != me) {
@@ -497,7 +563,7 @@ pub fn measure(clusters: &[usize]) -> Vec<Metric> {
         sim.run_fifo();
     }
     measure(&mut sim, "cap revoke (copies on all)", Operation::CapRevoke { obj });
-    let id = sim.start(me, Operation::CapCreate);
+    let id = sim.start(me, Operation::CapCreate { desc });
     sim.run_fifo();
     let Some((Outcome::Created(obj), _)) = sim.outcome(id) else { panic!("create failed") };
     measure(&mut sim, "cap delete (last copy)", Operation::CapDelete { obj });

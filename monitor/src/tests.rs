@@ -1,6 +1,8 @@
-//! Unit tests: the tree, each operation in isolation, crash recovery.
+//! Unit tests: the tree, each operation in isolation, crash recovery, hop
+//! counts, busy RAM, capability descriptions.
 
-use std::format;
+use std::vec::Vec;
+use std::{format, println};
 
 use crate::sim::{run_schedule, Sim};
 use crate::*;
@@ -20,8 +22,10 @@ fn quiet_ok(sim: &mut Sim) {
     assert!(sim.violations.is_empty(), "{:?}", sim.violations);
 }
 
+const FRAME: CapDesc = CapDesc { kind: 1, base: 0x8000_0000, bytes: 0x2000 };
+
 fn create(sim: &mut Sim, core: u8) -> ObjId {
-    let op = sim.start(c(core), Operation::CapCreate);
+    let op = sim.start(c(core), Operation::CapCreate { desc: FRAME });
     quiet_ok(sim);
     match done(sim, op) {
         Outcome::Created(obj) => obj,
@@ -232,4 +236,163 @@ fn schedules_are_reproducible() {
         assert_eq!((a.steps, a.cores, a.operations, a.crashed), (b.steps, b.cores, b.operations, b.crashed));
         assert!(a.violations.is_empty(), "{:?}", a.violations);
     }
+}
+
+/// An outbox that records everything.
+#[derive(Default)]
+struct Record {
+    sends: Vec<(CoreId, Message)>,
+    done: Vec<(OpId, Outcome)>,
+}
+
+impl Outbox for Record {
+    fn send(&mut self, to: CoreId, message: Message) {
+        self.sends.push((to, message));
+    }
+    fn complete(&mut self, op: OpId, outcome: Outcome) {
+        self.done.push((op, outcome));
+    }
+}
+
+/// The hop table of the `monitor` module docs: an update started on the
+/// highest-numbered core of an idle machine reaches every core within
+/// `1 + depth` hops, and the farthest core at exactly `1 + depth`.
+#[test]
+fn hops_follow_the_tree() {
+    let cases: [(&str, &[usize], u8); 4] =
+        [("flat 2", &[2], 2), ("flat 4", &[4], 3), ("flat 8", &[8], 4), ("clusters [4, 4]", &[4, 4], 4)];
+    println!("{:<16} {:>5} {:>8}  per-core hops", "topology", "depth", "max hops");
+    for (label, clusters, expected) in cases {
+        let topology = Topology::from_clusters(clusters);
+        let depth = topology.depth(SEQUENCER, topology.all());
+        let mut sim = Sim::new(topology, 4);
+        let last = c(topology.cores() as u8 - 1);
+        let mut ops = Vec::new();
+        let name = Name::new("hops");
+        let endpoint = Endpoint { core: last, port: 1 };
+        let desc = CapDesc { kind: 2, base: 0x1000, bytes: 0x1000 };
+        for op in [
+            Operation::Register { name, endpoint },
+            Operation::CapCreate { desc },
+            Operation::Unregister { name },
+        ] {
+            sim.reset_metrics();
+            ops.push(sim.start(last, op));
+            quiet_ok(&mut sim);
+            let hops: Vec<u8> = sim.monitors.iter().map(Monitor::last_hops).collect();
+            assert!(hops.iter().all(|&h| h as u32 <= 1 + depth), "{label}: {hops:?} with depth {depth}");
+            let max = sim.monitors.iter().map(Monitor::max_hops).max().unwrap();
+            assert_eq!(max as u32, 1 + depth, "{label}: {hops:?}");
+            assert_eq!(max, expected, "{label}: the table in the monitor docs");
+            assert_eq!(hops[SEQUENCER.index()], 1, "{label}: one hop to the sequencer");
+            if matches!(op, Operation::Register { .. }) {
+                println!("{label:<16} {depth:>5} {max:>8}  {hops:?}");
+            }
+        }
+        assert!(ops.iter().all(|&op| !matches!(done(&sim, op), Outcome::Failed(_))));
+        // Started on the sequencer, the entry starts at 0 hops.
+        sim.reset_metrics();
+        sim.start(SEQUENCER, Operation::Register { name, endpoint: Endpoint { core: SEQUENCER, port: 2 } });
+        quiet_ok(&mut sim);
+        assert_eq!(sim.monitors[0].last_hops(), 0);
+        assert_eq!(sim.monitors.iter().map(Monitor::max_hops).max().unwrap() as u32, depth);
+    }
+}
+
+#[test]
+fn catchup_is_its_ordered_messages() {
+    let topology = Topology::flat(3);
+    let mut seq = Monitor::new(c(0), topology, 4);
+    let mut out = Record::default();
+    let name = Name::new("fs");
+    seq.start(Operation::Register { name, endpoint: Endpoint { core: c(0), port: 1 } }, &mut out);
+    seq.start(Operation::CapCreate { desc: FRAME }, &mut out);
+    seq.handle(c(2), Message::Submit { update: Update::CoreDown { core: c(1) }, hops: 5 }, &mut out);
+    // Catch-up copies count one hop more than the sequencer's.
+    let mut out = Record::default();
+    seq.handle(c(2), Message::Sync { next: 0 }, &mut out);
+    let [(to, catchup)] = &out.sends[..] else { panic!("{:?}", out.sends) };
+    assert_eq!(*to, c(2));
+    let Message::Catchup { from: 0, entries } = catchup else { panic!("{catchup:?}") };
+    assert_eq!(entries.iter().map(|e| e.1).collect::<Vec<_>>(), [1, 1, 6]);
+    assert!(catchup.to_wire().is_none());
+    let split: Vec<Message> = catchup.clone().split_catchup().collect();
+    assert_eq!(split.len(), 3);
+    // Handling the catch-up and handling its split messages are the same.
+    let (mut a, mut b) = (Monitor::new(c(2), topology, 4), Monitor::new(c(2), topology, 4));
+    let (mut out_a, mut out_b) = (Record::default(), Record::default());
+    a.handle(c(0), catchup.clone(), &mut out_a);
+    for m in split {
+        let wire = m.to_wire().unwrap();
+        b.handle(c(0), Message::from_wire(&wire).unwrap(), &mut out_b);
+    }
+    assert_eq!((out_a.sends, out_a.done), (out_b.sends, out_b.done));
+    assert_eq!((a.digest(), a.applied(), a.last_hops(), a.max_hops()), (b.digest(), b.applied(), 6, 6));
+    assert_eq!(a.digest(), seq.digest());
+    // Other messages pass through alone.
+    let sync = Message::Sync { next: 7 };
+    assert_eq!(sync.clone().split_catchup().collect::<Vec<_>>(), [sync]);
+    a.reset_hops();
+    assert_eq!((a.last_hops(), a.max_hops()), (6, 0));
+}
+
+#[test]
+fn busy_units_are_never_donated() {
+    let mut sim = Sim::new(Topology::flat(2), 4);
+    // Core 0 owns units 0..4 and hands 0..2 to local clients.
+    sim.set_busy(c(0), RamRange { base: 0, count: 2 }, true);
+    let m = &sim.monitors[0];
+    assert!(m.owns_unit(0) && m.is_busy(0) && !m.free_unit(0));
+    assert!(m.free_unit(2) && !m.is_busy(2));
+    let op = sim.start(c(1), Operation::RequestRam { count: 3 });
+    quiet_ok(&mut sim);
+    assert_eq!(done(&sim, op), Outcome::Failed(Failure::NoRam));
+    let op = sim.start(c(1), Operation::RequestRam { count: 2 });
+    quiet_ok(&mut sim);
+    assert_eq!(done(&sim, op), Outcome::Ram(RamRange { base: 2, count: 2 }));
+    assert!(sim.monitors[0].is_busy(0) && sim.monitors[0].owns_unit(1));
+    // Only owned units can be marked.
+    sim.set_busy(c(0), RamRange { base: 0, count: 100 }, true);
+    assert!((2..8).all(|u| !sim.monitors[0].is_busy(u)));
+    assert!(!sim.monitors[1].is_busy(2) && sim.monitors[1].free_unit(2));
+    // Unmarked, they can go.
+    sim.set_busy(c(0), RamRange { base: 0, count: 2 }, false);
+    let op = sim.start(c(1), Operation::RequestRam { count: 2 });
+    quiet_ok(&mut sim);
+    assert_eq!(done(&sim, op), Outcome::Ram(RamRange { base: 0, count: 2 }));
+    assert!((0..8).all(|u| sim.monitors[1].owns_unit(u) && !sim.monitors[0].owns_unit(u)));
+}
+
+#[test]
+fn transfer_away_clears_busy() {
+    let topology = Topology::flat(2);
+    let mut m = Monitor::new(c(1), topology, 4);
+    let range = RamRange { base: 4, count: 2 };
+    m.set_busy(range, true);
+    assert!(m.is_busy(4) && m.is_busy(5));
+    let op = OpId { core: c(0), n: 0 };
+    let update = Update::RamTransfer { from: c(1), to: c(0), range, op };
+    m.handle(c(0), Message::Ordered { seq: 0, update, hops: 2 }, &mut Record::default());
+    assert!(!m.owns_unit(4) && !m.is_busy(4) && !m.is_busy(5));
+    assert_eq!(m.last_hops(), 2);
+}
+
+#[test]
+fn capability_descriptions_are_replicated() {
+    let mut sim = Sim::new(Topology::flat(4), 4);
+    let obj = create(&mut sim, 2);
+    let op = sim.start(c(2), Operation::CapCopy { obj, to: c(3) });
+    quiet_ok(&mut sim);
+    assert_eq!(done(&sim, op), Outcome::Done);
+    for m in &sim.monitors {
+        assert_eq!(m.created(obj), Some(FRAME));
+        assert_eq!(m.replica().cap(obj).unwrap().desc, FRAME);
+    }
+    assert_eq!(sim.monitors[0].created(ObjId(12345)), None);
+    // The description is part of the digest.
+    let op = OpId { core: c(1), n: 0 };
+    let (mut a, mut b) = (Replica::new(2, 1), Replica::new(2, 1));
+    a.apply(&Update::CapCreate { obj: ObjId(1), op, desc: FRAME });
+    b.apply(&Update::CapCreate { obj: ObjId(1), op, desc: CapDesc { bytes: 0x1000, ..FRAME } });
+    assert_ne!(a.digest(), b.digest());
 }

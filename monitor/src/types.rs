@@ -72,9 +72,17 @@ impl CoreSet {
         }
     }
 
-    /// The cores in the set, in increasing order.
+    /// The cores in the set, in increasing order (one step per member).
     pub fn iter(self) -> impl Iterator<Item = CoreId> {
-        (0..64u8).filter(move |i| self.0 & (1 << i) != 0).map(CoreId)
+        let mut rest = self.0;
+        core::iter::from_fn(move || {
+            if rest == 0 {
+                return None;
+            }
+            let core = rest.trailing_zeros() as u8;
+            rest &= rest - 1;
+            Some(CoreId(core))
+        })
     }
 }
 
@@ -144,6 +152,21 @@ pub struct Endpoint {
     pub core: CoreId,
     /// The service's endpoint on that core.
     pub port: u32,
+}
+
+/// What a capability object *is*, recorded in the replicated state so that
+/// any core's monitor can materialise its own copy: a `kind` (the caller's
+/// numbering of capability types, e.g. a Frame) and the physical memory it
+/// covers, `bytes` bytes from `base`. The protocol never interprets it; it is
+/// part of the [`Replica::digest`](crate::Replica::digest).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CapDesc {
+    /// The kind of object (meaning chosen by the user of the crate).
+    pub kind: u8,
+    /// Physical base address.
+    pub base: u64,
+    /// Size in bytes.
+    pub bytes: u64,
 }
 
 /// A 64-bit hash of a replica's state; equal on every monitor that applied
