@@ -188,7 +188,40 @@ pub mod method {
         pub const NULL: u64 = 3;
         /// Core number and cores online.
         pub const IDENTIFY: u64 = 4;
+        /// Cores listed in the device tree, the online set (bit `i` = core
+        /// `i`) and the boot core's number.
+        pub const SYSTEM: u64 = 5;
+        /// The cluster of core `a0` (from the DT's `cpu-map`; 0 without one).
+        pub const CLUSTER: u64 = 6;
+        /// Physical base and size of core `a0`'s monitor RAM pool (the top
+        /// [`super::super::monitor::POOL_BYTES`] of its `slot::RAM`).
+        pub const POOL: u64 = 7;
+        /// Create a root capability of type `a0` (RAM or Frame) for the
+        /// physical range `a1` (base), `a2` (bytes) in slot `a4` of CNode
+        /// `a3`. The range must lie in another core's monitor pool: the
+        /// monitors hand RAM between cores this way.
+        pub const CREATE: u64 = 8;
+        /// Ring core `a0`'s user doorbell (an SGI that signals the
+        /// dispatcher bound there).
+        pub const NOTIFY: u64 = 9;
+        /// Bind the calling dispatcher to this core's user doorbell: a ring
+        /// sets event `a0` and ends its `WAIT`.
+        pub const DOORBELL: u64 = 10;
+        /// The boot arguments: their length and the 16 bytes from offset
+        /// `a0` (zero past the end).
+        pub const BOOTARGS: u64 = 11;
     }
+}
+
+/// The monitors' RAM pools.
+pub mod monitor {
+    /// Bytes of each core's pool: the top of its `slot::RAM`, which its
+    /// monitor retypes into units and hands between cores.
+    pub const POOL_BYTES: u64 = 1 << 20;
+    /// Bytes of one unit of a pool.
+    pub const UNIT_BYTES: u64 = 64 << 10;
+    /// Units per pool.
+    pub const UNITS: u64 = POOL_BYTES / UNIT_BYTES;
 }
 
 /// Scheduling priorities: higher runs first; round robin within one.

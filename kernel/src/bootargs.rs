@@ -16,6 +16,9 @@ pub struct BootArgs<'a> {
     /// `others=<program>`: the other cores' first program (default
     /// `monitor`).
     pub others: Option<&'a str>,
+    /// `monitor=<mode>`: for the monitors, which read the boot arguments
+    /// themselves (`monitor=bench` runs their benchmarks).
+    pub monitor: Option<&'a str>,
     /// How many words were not understood (the Pi firmware adds its own).
     pub unknown: usize,
 }
@@ -34,6 +37,7 @@ pub fn parse<'a>(line: &'a str, mut on_unknown: impl FnMut(&'a str)) -> BootArgs
             Some(("test", name)) if !name.is_empty() => args.test = Some(name),
             Some(("init", name)) if !name.is_empty() => args.init = Some(name),
             Some(("others", name)) if !name.is_empty() => args.others = Some(name),
+            Some(("monitor", mode)) if !mode.is_empty() => args.monitor = Some(mode),
             _ => {
                 args.unknown += 1;
                 on_unknown(word);
@@ -58,7 +62,8 @@ mod tests {
         assert_eq!(args.others, Some("world"));
         assert!(args.poweroff);
         assert!(args.bench);
-        let only = parse("bench=urpc_tput", |_| panic!());
+        let only = parse("bench=urpc_tput monitor=bench", |_| panic!());
+        assert_eq!(only.monitor, Some("bench"));
         assert_eq!((only.bench, only.bench_only), (true, Some("urpc_tput")));
         assert_eq!(args.test, Some("urpc"));
         assert_eq!(args.unknown, 3);

@@ -13,6 +13,9 @@ pub const SGI_WAKE: u32 = 0;
 pub const SGI_MESH: u32 = 1;
 /// SGI of the `sgi_rt` benchmark (counted, nothing else).
 pub const SGI_BENCH: u32 = 2;
+/// SGI of the user doorbell (`Kernel.notify`): signals the dispatcher bound
+/// with `Kernel.doorbell`.
+pub const SGI_USER: u32 = 3;
 
 /// One core's kernel state. Lives in that core's partition; written by the
 /// boot CPU before the core starts, then only by the core itself.
@@ -50,7 +53,17 @@ impl CpuDriver {
         &self.shared.mailboxes[self.index]
     }
 
-    /// How many cores are online (checked in).
+    /// The cores online (checked in): bit `i` is core `i`.
+    pub fn online_set(&self) -> u64 {
+        let mailboxes = &self.shared.mailboxes[..self.shared.info.cpu_count];
+        mailboxes
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.owner.0.state.load(Ordering::Acquire) == crate::shared::state::ONLINE)
+            .fold(0, |set, (i, _)| set | 1 << i)
+    }
+
+    /// How many cores are online.
     pub fn online_cores(&self) -> u64 {
         let mailboxes = &self.shared.mailboxes[..self.shared.info.cpu_count];
         mailboxes
@@ -117,6 +130,7 @@ pub fn handle_interrupt() {
                 me.mesh_received.set(me.mesh_received.get() | senders);
             }
             SGI_BENCH => me.bench_sgis.set(me.bench_sgis.get() + 1),
+            SGI_USER => crate::user::doorbell(me),
             id if id == me.shared.info.timer.virtual_timer => {
                 me.ticks.set(me.ticks.get() + 1);
                 me.mailbox().owner.0.ticks.store(me.ticks.get(), Ordering::Relaxed);

@@ -120,8 +120,10 @@ impl Doorbell {
         None
     }
 
-    /// Publishes "asleep", rescans, and blocks if still nothing came.
-    fn sleep<T, W: Waiter>(&self, waiter: &W, poll: &mut impl FnMut() -> Option<T>) -> Option<T> {
+    /// Publishes "asleep", rescans with `poll` (which must look at every
+    /// ring, not only at the bell), and blocks if still nothing came; for
+    /// receivers that run their own polling phase before.
+    pub fn sleep<T, W: Waiter>(&self, waiter: &W, poll: &mut impl FnMut() -> Option<T>) -> Option<T> {
         // Relaxed: ordered before the rescan by the fence below.
         self.sleeping.word.store(ASLEEP, Relaxed);
         // SeqCst fence: pairs with the fence in `ring` (see there), so a

@@ -4,9 +4,10 @@
 //!
 //! * [`Lmp`]: a pair of endpoints, eight words and one capability per
 //!   fragment; a blocking RPC is one `CALL` system call each way.
-//! * [`Urpc`]: one channel of the user channel area (seven words per
-//!   fragment, no capabilities: until the monitors transfer capabilities
-//!   across cores, sending one is `CapsUnsupported`), polled.
+//! * [`Urpc`]: one channel of the user channel area or of a frame shared
+//!   through the monitors (seven words per fragment, no capabilities:
+//!   sending one is `CapsUnsupported`; capabilities cross cores through the
+//!   monitors), polled, optionally ringing the peer's doorbell.
 
 use crate::cap::{Endpoint, Message, ReceiveSlot};
 use crate::cptr::CPtr;
@@ -187,11 +188,19 @@ impl Transport for Lmp {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoCap;
 
+/// A URPC channel with the user channel area's ring size.
+pub type UrpcChannel = urpc::Channel<{ caps::abi::layout::CHANNEL_SLOTS }>;
+
 /// One side of a URPC channel between this core and `peer`, in the user
-/// channel area (`caps::abi::layout::CHANNELS`).
+/// channel area (`caps::abi::layout::CHANNELS`) or in a frame two monitors
+/// set up (`Urpc::at`).
 pub struct Urpc {
     sender: urpc::Sender<'static, { caps::abi::layout::CHANNEL_SLOTS }>,
     receiver: urpc::Receiver<'static, { caps::abi::layout::CHANNEL_SLOTS }>,
+    /// The peer's doorbell and core, rung after every send (`with_doorbell`).
+    bell: Option<(&'static urpc::Doorbell, usize)>,
+    /// `wait` fails with `Full` instead of polling (`nonblocking`).
+    nonblocking: bool,
 }
 
 impl Urpc {
@@ -206,11 +215,39 @@ impl Urpc {
         // `urpc::mesh` and initialised before any program starts; the
         // channel is only ever used through `urpc`'s atomics, and stays
         // mapped for the program's life.
-        let channel: &'static urpc::Channel<{ caps::abi::layout::CHANNEL_SLOTS }> =
-            unsafe { &*(address as *const urpc::Channel<{ caps::abi::layout::CHANNEL_SLOTS }>) };
-        let (sender, receiver) = channel.endpoints(side);
-        Some(Urpc { sender, receiver })
+        let channel: &'static UrpcChannel = unsafe { &*(address as *const UrpcChannel) };
+        Some(Urpc::on(channel, side))
     }
+
+    /// Side `side` of `channel`.
+    pub fn on(channel: &'static UrpcChannel, side: urpc::Side) -> Urpc {
+        let (sender, receiver) = channel.endpoints(side);
+        Urpc { sender, receiver, bell: None, nonblocking: false }
+    }
+
+    /// After every send, rings core `peer`'s doorbell in the user channel
+    /// area and, if its receiver sleeps, wakes it (`Kernel.notify`).
+    pub fn with_doorbell(mut self, peer: usize) -> Urpc {
+        let address = caps::abi::layout::CHANNELS as usize + urpc::mesh::doorbell_offset(peer);
+        // SAFETY: as in `between`: the doorbells open the user channel
+        // area, used only through `urpc`'s atomics.
+        self.bell = Some((unsafe { &*(address as *const urpc::Doorbell) }, peer));
+        self
+    }
+
+    /// `wait` fails with `TransportError::Full` instead of polling: a send
+    /// into a full ring returns at once (for callers that queue and retry).
+    pub fn nonblocking(mut self) -> Urpc {
+        self.nonblocking = true;
+        self
+    }
+}
+
+/// This core's doorbell in the user channel area (its senders ring it).
+pub fn own_doorbell(me: usize) -> &'static urpc::Doorbell {
+    let address = caps::abi::layout::CHANNELS as usize + urpc::mesh::doorbell_offset(me);
+    // SAFETY: as in `Urpc::between`.
+    unsafe { &*(address as *const urpc::Doorbell) }
 }
 
 impl Transport for Urpc {
@@ -224,7 +261,16 @@ impl Transport for Urpc {
     #[inline]
     fn try_send(&mut self, words: &UrpcWords, _cap: &mut Option<NoCap>) -> Result<(), TransportError> {
         match self.sender.try_send_words(words) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some((bell, peer)) = self.bell {
+                    if bell.ring() == urpc::Wake::Needed {
+                        // A peer that went away cannot be woken; the
+                        // message stays for it.
+                        let _ = crate::cap::Kernel::initial().notify(peer);
+                    }
+                }
+                Ok(())
+            }
             Err(urpc::SendError::Full) => Err(TransportError::Full),
             Err(_) => Err(TransportError::Corrupt),
         }
@@ -241,8 +287,10 @@ impl Transport for Urpc {
 
     #[inline]
     fn wait(&mut self) -> Result<(), TransportError> {
-        // Polling: the peer is another core (doorbells come with the
-        // monitors).
+        if self.nonblocking {
+            return Err(TransportError::Full);
+        }
+        // Polling: the peer is another core.
         relax();
         Ok(())
     }

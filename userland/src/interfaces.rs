@@ -23,3 +23,30 @@ stubs::interface! {
         rpc report(core: u32, passed: u32, failed: u32) -> ();
     }
 }
+
+stubs::interface! {
+    /// Between two monitors, one-way messages over their URPC channel. The
+    /// protocol messages carry the words of a `monitor::Wire` of the kind
+    /// their name says (the protocol crate validates them); the rest is the
+    /// monitors' own coordination (boot handshake, test and benchmark
+    /// steps).
+    pub interface MonitorLink {
+        /// `Wire` kind 1: an update for the sequencer to order.
+        message submit(w: [u64; 6]);
+        /// `Wire` kind 2: an ordered log entry, down the broadcast tree.
+        message ordered(w: [u64; 6]);
+        /// `Wire` kind 3: resend the log from an entry.
+        message sync(w: [u64; 6]);
+        /// `Wire` kind 4: please donate RAM.
+        message ram_ask(w: [u64; 6]);
+        /// `Wire` kind 5: no RAM to donate.
+        message ram_deny(w: [u64; 6]);
+        /// `Wire` kind 6: a revoke mark was applied.
+        message revoke_ack(w: [u64; 6]);
+        /// The sender's monitor is up (boot handshake); `peers` is how many
+        /// monitors it has heard from so far.
+        message hello(core: u32, peers: u32);
+        /// A step of a test or benchmark, or its result (`op` says which).
+        message control(op: u32, core: u32, a: u64, b: u64, c: u64, d: u64);
+    }
+}

@@ -58,6 +58,20 @@ pub mod kernel {
     pub const NULL: usize = caps::abi::method::kernel::NULL as usize;
     /// Core number and cores online.
     pub const IDENTIFY: usize = caps::abi::method::kernel::IDENTIFY as usize;
+    /// Cores listed, online set, boot core.
+    pub const SYSTEM: usize = caps::abi::method::kernel::SYSTEM as usize;
+    /// A core's cluster.
+    pub const CLUSTER: usize = caps::abi::method::kernel::CLUSTER as usize;
+    /// A core's monitor pool.
+    pub const POOL: usize = caps::abi::method::kernel::POOL as usize;
+    /// Create a capability for memory another core's monitor gave up.
+    pub const CREATE: usize = caps::abi::method::kernel::CREATE as usize;
+    /// Ring a core's user doorbell.
+    pub const NOTIFY: usize = caps::abi::method::kernel::NOTIFY as usize;
+    /// Bind the caller to this core's user doorbell.
+    pub const DOORBELL: usize = caps::abi::method::kernel::DOORBELL as usize;
+    /// The boot arguments, 16 bytes at a time.
+    pub const BOOTARGS: usize = caps::abi::method::kernel::BOOTARGS as usize;
 }
 
 /// Endpoint methods.

@@ -239,12 +239,15 @@ extern "C" fn continue_primary(driver: usize) -> ! {
         Some("stubs") => Some("stubstest"),
         _ => None,
     };
+    // `test=monitor` is run by the monitors themselves (every core's first
+    // program); the boot core's reports and powers off.
+    let monitor_test = args.test == Some("monitor");
     if let Some(program) = user_test {
         init = program;
         if program == "stubstest" {
             others_run = program;
         }
-    } else if let Some(test) = args.test {
+    } else if let (Some(test), false) = (args.test, monitor_test) {
         let (passed, failed) = ontarget::run(test, me, online, mesh);
         log::info!("test {test}: {passed} passed, {failed} failed");
         crate::power::power_off_current();
@@ -264,7 +267,7 @@ extern "C" fn continue_primary(driver: usize) -> ! {
     broadcast(me, &command, 0);
     let error = crate::user::start(me, init, || {});
     log::error!("user: cannot start {init}: {error:?}");
-    if let (Some(test), Some(_)) = (args.test, user_test) {
+    if let (Some(test), true) = (args.test, user_test.is_some() || monitor_test) {
         log::info!("test {test}: 0 passed, 1 failed");
         crate::power::power_off_current();
     }

@@ -4,7 +4,7 @@
 use crate::arch::aarch64::gic::{Gic, GicError};
 use crate::arch::aarch64::{cpu, timer};
 use crate::command::Command;
-use crate::cpu_driver::{self, CpuDriver, SGI_BENCH, SGI_MESH, SGI_WAKE};
+use crate::cpu_driver::{self, CpuDriver, SGI_BENCH, SGI_MESH, SGI_USER, SGI_WAKE};
 use crate::shared::{state, RESULT_WORDS};
 use core::fmt;
 use core::sync::atomic::Ordering;
@@ -31,7 +31,7 @@ impl fmt::Display for LocalInitError {
 /// and marks it online.
 pub fn init_local(me: &CpuDriver) -> Result<(), LocalInitError> {
     let mailbox = &me.mailbox().owner.0;
-    let private = [SGI_WAKE, SGI_MESH, SGI_BENCH, me.shared.info.timer.virtual_timer];
+    let private = [SGI_WAKE, SGI_MESH, SGI_BENCH, SGI_USER, me.shared.info.timer.virtual_timer];
     let (_, address) = Gic::init_cpu(me.shared.gic, me.mpidr, &private).map_err(|e| {
         mailbox.state.store(state::FAILED, Ordering::Release);
         LocalInitError::Gic(e)

@@ -76,7 +76,18 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
     // Methods that only read run on the capability in place; the others get
     // copies, since they change the CSpace.
     match cap.kind {
-        CapType::Kernel => return kernel(me, &user, method, [a[0], a[1]]),
+        CapType::Kernel if !matches!(method, kernel::CREATE | kernel::DOORBELL) => {
+            return kernel(me, &user, method, [a[0], a[1]])
+        }
+        CapType::Kernel => {
+            let (root, running) = (*root, user.slots.sched.running);
+            drop(user);
+            return if method == kernel::CREATE {
+                create(me, &root, a)
+            } else {
+                bind_doorbell(me, running, a[0])
+            };
+        }
         CapType::Frame | CapType::DevFrame if method == frame::IDENTIFY => {
             return Ok([cap.base, cap.size, 0])
         }
@@ -366,8 +377,79 @@ fn kernel(me: &CpuDriver, user: &UserCore, method: u64, a: [u64; 2]) -> SysResul
         kernel::POWER_OFF => crate::power::power_off_current(),
         kernel::NULL => Ok([0; 3]),
         kernel::IDENTIFY => Ok([me.index as u64, me.online_cores(), 0]),
+        kernel::SYSTEM => Ok([me.shared.info.cpu_count as u64, me.online_set(), me.shared.boot_index as u64]),
+        kernel::CLUSTER => {
+            let cpu = me.shared.info.cpus().get(a[0] as usize).ok_or(SysError::InvalidArgument)?;
+            Ok([u64::from(cpu.cluster), 0, 0])
+        }
+        kernel::POOL => {
+            let (base, bytes, offset) = super::pool(me, a[0] as usize).ok_or(SysError::InvalidArgument)?;
+            Ok([base, bytes, offset])
+        }
+        kernel::NOTIFY => {
+            if a[0] as usize >= me.shared.info.cpu_count || me.online_set() & (1 << a[0]) == 0 {
+                return Err(SysError::InvalidArgument);
+            }
+            me.send_sgi(crate::cpu_driver::SGI_USER, a[0] as usize);
+            Ok([0; 3])
+        }
+        kernel::BOOTARGS => {
+            let args = me.shared.info.bootargs.as_str().as_bytes();
+            let word = |at: u64| {
+                let mut bytes = [0u8; 8];
+                for (i, byte) in bytes.iter_mut().enumerate() {
+                    let index = at.saturating_add(i as u64);
+                    *byte = usize::try_from(index).ok().and_then(|i| args.get(i)).copied().unwrap_or(0);
+                }
+                u64::from_le_bytes(bytes)
+            };
+            Ok([args.len() as u64, word(a[0]), word(a[0].saturating_add(8))])
+        }
         _ => Err(SysError::InvalidMethod),
     }
+}
+
+/// Kernel.doorbell(event): binds `running` (the caller: `invoke` checked it
+/// is not gone; it is unbound when it dies) to this core's user doorbell.
+fn bind_doorbell(me: &CpuDriver, running: u64, event: u64) -> SysResult {
+    if event > caps::abi::lmp::MAX_EVENT {
+        return Err(SysError::InvalidArgument);
+    }
+    me.user.borrow_mut().slots.sched.doorbell = (running, event);
+    Ok([0; 3])
+}
+
+/// Kernel.create(type, base, bytes, dest CNode cptr, dest index): a root
+/// RAM or Frame capability for a range of another core's monitor pool,
+/// which that core's monitor gave up through the monitors' protocol (the
+/// kernel trusts the holder of the Kernel capability for that).
+fn create(me: &CpuDriver, root: &Capability, a: [u64; 6]) -> SysResult {
+    let kind = CapType::from_u8(a[0] as u8).filter(|_| a[0] <= 255).ok_or(SysError::InvalidArgument)?;
+    if !matches!(kind, CapType::Ram | CapType::Frame) {
+        return Err(SysError::InvalidArgument);
+    }
+    let (base, bytes) = (a[1], a[2]);
+    let end = base.checked_add(bytes).ok_or(SysError::InvalidArgument)?;
+    let page = vspace::PAGE;
+    if bytes == 0 || !base.is_multiple_of(page) || !bytes.is_multiple_of(page) {
+        return Err(SysError::InvalidArgument);
+    }
+    let inside =
+        |core: usize| super::pool(me, core).is_some_and(|(pool, size, _)| base >= pool && end <= pool + size);
+    if !(0..me.shared.info.cpu_count).any(|core| core != me.index && inside(core)) {
+        return Err(SysError::InvalidArgument);
+    }
+    let mut guard = me.user.borrow_mut();
+    let user = &mut *guard;
+    let dest_cnode = lookup(user, root, a[3])?;
+    let dest = SlotLocation::in_cnode(&dest_cnode.cap, a[4])?;
+    if !dest.cnode_rights.contains(Rights::WRITE) {
+        return Err(CapError::MissingRights.into());
+    }
+    // Not zeroed: a Frame may be shared with the core that made it (a
+    // channel); RAM is zeroed when it is retyped.
+    user.database.insert_root(&mut user.slots, dest.addr()?, kind, base, bytes)?;
+    Ok([0; 3])
 }
 
 /// Prints user bytes `[address, address + length)` as one console line,

@@ -16,8 +16,8 @@ pub mod store;
 mod syscall;
 pub mod vspace;
 
-pub use start::start;
-pub use syscall::{after_interrupt, lower_fault, lower_sync, tick};
+pub use start::{pool, start};
+pub use syscall::{after_interrupt, doorbell, lower_fault, lower_sync, tick};
 
 use caps::CapDatabase;
 use store::KernelSlots;

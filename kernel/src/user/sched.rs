@@ -41,6 +41,8 @@ pub struct Scheduler {
     pub need_resched: bool,
     /// The L0 table installed in `TTBR0_EL1` (0: translation off).
     pub active_root: u64,
+    /// The dispatcher bound to the user doorbell (0: none), and its event.
+    pub doorbell: (u64, u64),
 }
 
 const _: () = assert!(LEVELS <= 32);
@@ -66,6 +68,7 @@ impl Scheduler {
             fp_allowed: false,
             need_resched: false,
             active_root: 0,
+            doorbell: (0, 0),
         }
     }
 
@@ -258,6 +261,9 @@ impl Scheduler {
     pub fn dispatcher_destroyed(&mut self, base: u64) {
         // SAFETY: the object is intact until this hook returns.
         let object = unsafe { dispatcher::object(base) };
+        if self.doorbell.0 == base {
+            self.doorbell = (0, 0);
+        }
         if base == self.running && !self.running_gone {
             self.running_gone = true;
             self.gone_links = [object.waiter, object.supervisor];

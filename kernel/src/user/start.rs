@@ -12,6 +12,7 @@ use crate::cpu_driver::CpuDriver;
 use caps::{CapType, Slot, SlotAddr, SlotStore, SLOT_BYTES};
 
 use caps::abi::layout::{CHANNELS, FRAME};
+use caps::abi::monitor::{POOL_BYTES, UNIT_BYTES};
 use caps::abi::slot;
 
 /// Radix of the first program's root CNode.
@@ -57,17 +58,23 @@ pub fn start(me: &CpuDriver, program: &str, started: impl FnOnce()) -> StartErro
     unsafe { mk_enter_user(frame, top) }
 }
 
-/// Returns the first dispatcher's context.
-fn prepare(me: &CpuDriver, program: &str) -> Result<&'static ExceptionFrame, StartError> {
-    // The largest piece of this core's RAM; the first begins with the
-    // core's driver and stack.
-    let pieces = me.shared.partitions[me.index].pieces();
-    let (first, piece) = pieces
-        .iter()
-        .enumerate()
-        .max_by_key(|(_, p)| p.size)
-        .map(|(i, p)| (i == 0, *p))
-        .ok_or(StartError::NoMemory)?;
+/// Where the first program's objects go in a core's RAM.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    cnode: u64,
+    l0: u64,
+    dispatcher_base: u64,
+    loader: u64,
+    /// `slot::RAM`: from here to `end`.
+    ram: u64,
+    end: u64,
+}
+
+/// The layout in `partition`: in its largest piece (the first begins with
+/// the core's driver and stack).
+fn layout(partition: &crate::memory::Partition) -> Option<Layout> {
+    let (first, piece) =
+        partition.pieces().iter().enumerate().max_by_key(|(_, p)| p.size).map(|(i, p)| (i == 0, *p))?;
     let start = if first { piece.base + PER_CORE_RESERVED } else { piece.base };
     let cnode_bytes = (1 << ROOT_RADIX) * SLOT_BYTES;
     let cnode = align_up(start, cnode_bytes);
@@ -76,9 +83,32 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<&'static ExceptionFrame, Sta
     let dispatcher_base = align_up(l0 + vspace::PAGE, dispatcher_bytes);
     let loader = dispatcher_base + dispatcher_bytes;
     let ram = align_up(loader + LOADER_BYTES, 1 << 16);
-    if ram + (1 << 20) > piece.end() {
-        return Err(StartError::NoMemory);
-    }
+    // At least a pool and as much again for everything else.
+    (ram + 2 * POOL_BYTES <= piece.end()).then_some(Layout {
+        cnode,
+        l0,
+        dispatcher_base,
+        loader,
+        ram,
+        end: piece.end(),
+    })
+}
+
+/// Core `core`'s monitor pool: physical base, bytes, and offset inside its
+/// `slot::RAM` (the top `POOL_BYTES`, unit-aligned).
+pub fn pool(me: &CpuDriver, core: usize) -> Option<(u64, u64, u64)> {
+    let partition = me.shared.partitions.get(core).filter(|_| core < me.shared.info.cpu_count)?;
+    let layout = layout(partition)?;
+    let base = (layout.end - POOL_BYTES) / UNIT_BYTES * UNIT_BYTES;
+    Some((base, POOL_BYTES, base - layout.ram))
+}
+
+/// Returns the first dispatcher's context.
+fn prepare(me: &CpuDriver, program: &str) -> Result<&'static ExceptionFrame, StartError> {
+    let Layout { cnode, l0, dispatcher_base, loader, ram, end } =
+        layout(&me.shared.partitions[me.index]).ok_or(StartError::NoMemory)?;
+    let cnode_bytes = (1 << ROOT_RADIX) * SLOT_BYTES;
+    let dispatcher_bytes = 1 << caps::cap_type::DISPATCHER_BITS;
     // SAFETY: this core's RAM after its stack: unused until now.
     unsafe { core::ptr::write_bytes(phys_to_virt(l0) as *mut u8, 0, (ram - l0) as usize) };
 
@@ -100,7 +130,7 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<&'static ExceptionFrame, Sta
         dispatcher_base,
         dispatcher_bytes,
     )?;
-    database.insert_root(slots, slot_at(slot::RAM)?, CapType::Ram, ram, piece.end() - ram)?;
+    database.insert_root(slots, slot_at(slot::RAM)?, CapType::Ram, ram, end - ram)?;
     database.insert_root(slots, slot_at(slot::KERNEL)?, CapType::Kernel, 0, 0)?;
 
     let mut next = loader;

@@ -95,6 +95,24 @@ pub fn tick(me: &CpuDriver) {
     }
 }
 
+/// The user doorbell rang (`SGI_USER`, interrupts masked): set the bound
+/// dispatcher's event and end its `WAIT`.
+pub fn doorbell(me: &CpuDriver) {
+    let Ok(mut user) = me.user.try_borrow_mut() else { return };
+    let sched = &mut user.slots.sched;
+    let (base, event) = sched.doorbell;
+    if base == 0 {
+        return;
+    }
+    // SAFETY: the bound dispatcher is alive (unbound when it dies).
+    unsafe { dispatcher::frame(base) }.events |= 1 << event;
+    // SAFETY: as above.
+    let object = unsafe { dispatcher::object(base) };
+    if object.state == state::BLOCKED && object.blocked == blocked::EVENTS {
+        sched.make_runnable(base);
+    }
+}
+
 /// Whether the running dispatcher is enabled and takes run upcalls: then
 /// every tick stops it and enters it again by upcall, so that its own
 /// scheduler can switch threads even when no other dispatcher waits.

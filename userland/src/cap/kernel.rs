@@ -1,4 +1,6 @@
-//! The Kernel capability: console, power-off, core number.
+//! The Kernel capability: console, power-off, core number, and the
+//! monitors' services (machine, pools, capability creation, doorbells,
+//! boot arguments).
 
 use super::handle;
 use crate::cptr::KERNEL_SLOT;
@@ -48,4 +50,81 @@ impl Kernel {
         let [core, cores, _] = self.invoke(kernel::IDENTIFY, [0; 6])?;
         Ok((core, cores))
     }
+
+    /// The machine: cores listed in the device tree, the online set (bit
+    /// `i` = core `i`) and the boot core.
+    pub fn system(self) -> Result<System> {
+        let [listed, online, boot] = self.invoke(kernel::SYSTEM, [0; 6])?;
+        Ok(System { listed, online: online as u64, boot })
+    }
+
+    /// The cluster of core `core` (from the device tree's `cpu-map`).
+    pub fn cluster(self, core: usize) -> Result<usize> {
+        Ok(self.invoke(kernel::CLUSTER, [core, 0, 0, 0, 0, 0])?[0])
+    }
+
+    /// Core `core`'s monitor pool: physical base, bytes, and offset inside
+    /// that core's initial RAM capability.
+    pub fn pool(self, core: usize) -> Result<(usize, usize, usize)> {
+        let [base, bytes, offset] = self.invoke(kernel::POOL, [core, 0, 0, 0, 0, 0])?;
+        Ok((base, bytes, offset))
+    }
+
+    /// Creates a root capability of `kind` (RAM or Frame) for the `bytes`
+    /// at physical `base`, part of another core's monitor pool, in slot
+    /// `dest_index` of the CNode at `dest_cnode` (monitors only: the range
+    /// must have been handed over by the protocol).
+    pub fn create(
+        self,
+        kind: crate::object::ObjectType,
+        base: usize,
+        bytes: usize,
+        dest_cnode: crate::cptr::CPtr,
+        dest_index: usize,
+    ) -> Result<()> {
+        let arguments = [kind as usize, base, bytes, dest_cnode.raw(), dest_index, 0];
+        self.invoke(kernel::CREATE, arguments).map(drop)
+    }
+
+    /// Rings core `core`'s user doorbell.
+    pub fn notify(self, core: usize) -> Result<()> {
+        self.invoke(kernel::NOTIFY, [core, 0, 0, 0, 0, 0]).map(drop)
+    }
+
+    /// Binds the calling dispatcher to this core's user doorbell: a ring
+    /// sets event `event` and ends its `WAIT`.
+    pub fn bind_doorbell(self, event: u32) -> Result<()> {
+        self.invoke(kernel::DOORBELL, [event as usize, 0, 0, 0, 0, 0]).map(drop)
+    }
+
+    /// Copies the boot arguments into `buffer`; returns their length (which
+    /// may exceed the buffer's).
+    pub fn bootargs(self, buffer: &mut [u8]) -> Result<usize> {
+        let mut length = usize::MAX;
+        let mut offset = 0;
+        while offset < buffer.len().min(length) {
+            let [total, low, high] = self.invoke(kernel::BOOTARGS, [offset, 0, 0, 0, 0, 0])?;
+            length = total;
+            let bytes = (low as u64).to_le_bytes().into_iter().chain((high as u64).to_le_bytes());
+            for (dst, src) in buffer[offset..].iter_mut().zip(bytes) {
+                *dst = src;
+            }
+            offset += 16;
+        }
+        if length == usize::MAX {
+            length = self.invoke(kernel::BOOTARGS, [0; 6])?[0];
+        }
+        Ok(length)
+    }
+}
+
+/// What `Kernel.system` says about the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct System {
+    /// Cores listed in the device tree (core numbers are below this).
+    pub listed: usize,
+    /// The cores online: bit `i` is core `i`.
+    pub online: u64,
+    /// The boot core.
+    pub boot: usize,
 }

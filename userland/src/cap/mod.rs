@@ -15,7 +15,7 @@ pub use cnode::CNode;
 pub use dispatcher::{Dispatcher, RunOutcome, Status};
 pub use endpoint::{would_block, Endpoint, Message, ReceiveSlot, Received};
 pub use frame::{Frame, FrameInfo};
-pub use kernel::{Kernel, PRINT_MAX};
+pub use kernel::{Kernel, System, PRINT_MAX};
 pub use ram::Ram;
 pub use vnode::VNode;
 

@@ -1,0 +1,465 @@
+//! One monitor's links to the others and its event loop.
+//!
+//! Every pair of monitors shares one URPC channel of the user channel area.
+//! The protocol's messages ([`monitor::Message`]) travel as generated
+//! `MonitorLink` stubs; a send into a full ring is queued (in order) and
+//! retried by the event loop, so two monitors flooding each other cannot
+//! deadlock. Idle, a monitor polls its rings (watching its doorbell's bell
+//! count) for a while, then sleeps in `WAIT` until a sender rings its
+//! doorbell (`Kernel.notify`).
+
+extern crate alloc;
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use monitor::{CoreId, Effect, Message, Monitor, OpId, Outbox, Outcome, Topology, Wire};
+use stubs::{RpcError, TransportError};
+use userland::cap::{Kernel, System};
+use userland::channel::{own_doorbell, relax, Urpc};
+use userland::interfaces::{MonitorLinkClient, MonitorLinkDispatcher, MonitorLinkServer};
+use userland::{dispatch, println, syscall, thread};
+
+use crate::pool::Pool;
+
+/// The event bit the user doorbell sets.
+pub const EVENT_DOORBELL: u32 = 62;
+/// Polls of an idle monitor before it sleeps (each a few instructions; a
+/// full scan of every ring every [`SCAN_EVERY`]th).
+const SPIN: u32 = 4096;
+/// While idle, every this many polls scan every ring even if the bell
+/// count did not move (the count is a hint, not ordered with the rings).
+const SCAN_EVERY: u32 = 16;
+/// How long a sleeping monitor waits before looking again anyway.
+const SLEEP_MS: u64 = 10;
+
+/// A coordination message between monitors (not part of the protocol).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Control {
+    /// What it asks or reports.
+    pub op: u32,
+    /// The sending core.
+    pub core: u32,
+    /// Arguments.
+    pub a: u64,
+    /// Arguments.
+    pub b: u64,
+    /// Arguments.
+    pub c: u64,
+    /// Arguments.
+    pub d: u64,
+}
+
+/// Something waiting to be sent to one peer.
+#[derive(Clone, Copy, Debug)]
+enum Outgoing {
+    Wire(Wire),
+    Hello { peers: u32 },
+    Control(Control),
+}
+
+/// The sending halves of the links, and what the protocol reported.
+pub struct Links {
+    me: usize,
+    tx: Vec<Option<MonitorLinkClient<Urpc>>>,
+    backlog: Vec<VecDeque<Outgoing>>,
+    /// Completions of operations started on this core, in order.
+    pub completions: VecDeque<(OpId, Outcome)>,
+    /// Local effects the protocol asked for, in order.
+    pub effects: VecDeque<Effect>,
+    /// Coordination messages received, in order.
+    pub control: VecDeque<Control>,
+    /// Cores whose hello arrived (bit `i` = core `i`).
+    pub hellos: u64,
+    /// Cores that said they heard from every peer.
+    pub ready: u64,
+    /// Messages handed to the rings (or queued for them) so far.
+    pub sent: u64,
+    /// Malformed messages received (counted and dropped).
+    pub malformed: u64,
+}
+
+impl Links {
+    fn push(&mut self, to: usize, out: Outgoing) {
+        self.sent += 1;
+        if to == self.me || to >= self.tx.len() {
+            return;
+        }
+        if self.backlog[to].is_empty() && self.try_out(to, out) {
+            return;
+        }
+        self.backlog[to].push_back(out);
+    }
+
+    /// Tries to send `out` to `to`; `false` if the ring is full.
+    fn try_out(&mut self, to: usize, out: Outgoing) -> bool {
+        let Some(client) = self.tx[to].as_mut() else { return true };
+        let sent = match out {
+            Outgoing::Wire(wire) => match wire.kind {
+                1 => client.submit(wire.words),
+                2 => client.ordered(wire.words),
+                3 => client.sync(wire.words),
+                4 => client.ram_ask(wire.words),
+                5 => client.ram_deny(wire.words),
+                6 => client.revoke_ack(wire.words),
+                _ => Ok(()),
+            },
+            Outgoing::Hello { peers } => client.hello(self.me as u32, peers),
+            Outgoing::Control(c) => client.control(c.op, c.core, c.a, c.b, c.c, c.d),
+        };
+        match sent {
+            Err(RpcError::Transport(TransportError::Full)) => false,
+            Ok(()) => true,
+            Err(error) => {
+                println!("monitor: core {}: link to {to} broken: {error:?}; dropping it", self.me);
+                self.tx[to] = None;
+                true
+            }
+        }
+    }
+
+    /// Sends what waits in the backlogs; whether anything went.
+    fn flush(&mut self) -> bool {
+        let mut progress = false;
+        for to in 0..self.backlog.len() {
+            while let Some(&out) = self.backlog[to].front() {
+                if !self.try_out(to, out) {
+                    break;
+                }
+                self.backlog[to].pop_front();
+                progress = true;
+            }
+        }
+        progress
+    }
+
+    /// Whether every send has reached its ring.
+    pub fn drained(&self) -> bool {
+        self.backlog.iter().all(VecDeque::is_empty)
+    }
+
+    /// Sends protocol words of `kind` as they are (for tests of bad input).
+    pub fn send_raw(&mut self, to: usize, kind: u8, words: [u64; 6]) {
+        self.push(to, Outgoing::Wire(Wire { kind, words }));
+    }
+
+    /// Sends `control` (with this core as sender) to core `to`.
+    pub fn control(&mut self, to: usize, mut control: Control) {
+        control.core = self.me as u32;
+        self.push(to, Outgoing::Control(control));
+    }
+}
+
+impl Outbox for Links {
+    fn send(&mut self, to: CoreId, message: Message) {
+        for part in message.split_catchup() {
+            if let Some(wire) = part.to_wire() {
+                self.push(to.index(), Outgoing::Wire(wire));
+            }
+        }
+    }
+
+    fn complete(&mut self, op: OpId, outcome: Outcome) {
+        self.completions.push_back((op, outcome));
+    }
+
+    fn effect(&mut self, effect: Effect) {
+        self.effects.push_back(effect);
+    }
+}
+
+/// Messages from one peer, handed to the protocol or queued for the caller.
+struct Inbox<'a> {
+    from: usize,
+    monitor: &'a mut Monitor,
+    links: &'a mut Links,
+}
+
+impl Inbox<'_> {
+    fn protocol(&mut self, kind: u8, words: [u64; 6]) {
+        match Message::from_wire(&Wire { kind, words }) {
+            Some(message) => self.monitor.handle(CoreId(self.from as u8), message, self.links),
+            None => self.links.malformed += 1,
+        }
+    }
+}
+
+impl MonitorLinkServer for Inbox<'_> {
+    fn submit(&mut self, w: [u64; 6]) {
+        self.protocol(1, w);
+    }
+    fn ordered(&mut self, w: [u64; 6]) {
+        self.protocol(2, w);
+    }
+    fn sync(&mut self, w: [u64; 6]) {
+        self.protocol(3, w);
+    }
+    fn ram_ask(&mut self, w: [u64; 6]) {
+        self.protocol(4, w);
+    }
+    fn ram_deny(&mut self, w: [u64; 6]) {
+        self.protocol(5, w);
+    }
+    fn revoke_ack(&mut self, w: [u64; 6]) {
+        self.protocol(6, w);
+    }
+    fn hello(&mut self, core: u32, peers: u32) {
+        if core as usize == self.from {
+            self.links.hellos |= 1 << self.from;
+            if peers != 0 {
+                self.links.ready |= 1 << self.from;
+            }
+        } else {
+            self.links.malformed += 1;
+        }
+    }
+    fn control(&mut self, op: u32, core: u32, a: u64, b: u64, c: u64, d: u64) {
+        if core as usize == self.from {
+            self.links.control.push_back(Control { op, core, a, b, c, d });
+        } else {
+            self.links.malformed += 1;
+        }
+    }
+}
+
+/// This core's monitor: the protocol state machine, its links, its pool.
+pub struct Node {
+    /// This core.
+    pub me: usize,
+    /// The machine.
+    pub system: System,
+    /// The protocol.
+    pub monitor: Monitor,
+    /// Sending halves and reports.
+    pub links: Links,
+    rx: Vec<Option<MonitorLinkDispatcher<Urpc>>>,
+    /// RAM units and capability copies made real.
+    pub pool: Pool,
+    /// The Kernel capability.
+    pub kernel: Kernel,
+    /// Sizes of the clusters, in core order.
+    pub clusters: Vec<usize>,
+    /// The broadcast tree's shape.
+    pub topology: Topology,
+}
+
+/// The broadcast tree's clusters, from the kernel (the DT's `cpu-map`):
+/// consecutive cores of equal cluster number form one cluster.
+fn clusters(kernel: Kernel, listed: usize) -> userland::error::Result<Vec<usize>> {
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut last = usize::MAX;
+    for core in 0..listed {
+        let cluster = kernel.cluster(core)?;
+        if cluster != last || sizes.is_empty() {
+            sizes.push(0);
+            last = cluster;
+        }
+        if let Some(size) = sizes.last_mut() {
+            *size += 1;
+        }
+    }
+    Ok(sizes)
+}
+
+impl Node {
+    /// Sets up this core's monitor: links to every online peer, the pool,
+    /// the doorbell.
+    pub fn start(me: usize, kernel: Kernel) -> userland::error::Result<Node> {
+        let system = kernel.system()?;
+        if system.listed > monitor::MAX_CORES || system.listed == 0 {
+            return Err(userland::error::Error::InvalidArgument);
+        }
+        let clusters = clusters(kernel, system.listed)?;
+        let topology = Topology::from_clusters(&clusters);
+        let pool = Pool::new(kernel, me, system.listed)?;
+        let mut monitor = Monitor::new(CoreId(me as u8), topology, pool.units_per_core());
+        let online = |core: usize| system.online & (1 << core) != 0;
+        let link = |peer: usize| {
+            (peer != me && online(peer)).then(|| Urpc::between(me, peer, system.listed)).flatten()
+        };
+        let tx = (0..system.listed)
+            .map(|peer| link(peer).map(|t| MonitorLinkClient::new(t.with_doorbell(peer).nonblocking())))
+            .collect();
+        let rx = (0..system.listed).map(|peer| link(peer).map(MonitorLinkDispatcher::new)).collect();
+        let mut links = Links {
+            me,
+            tx,
+            backlog: (0..system.listed).map(|_| VecDeque::new()).collect(),
+            completions: VecDeque::new(),
+            effects: VecDeque::new(),
+            control: VecDeque::new(),
+            hellos: 0,
+            ready: 0,
+            sent: 0,
+            malformed: 0,
+        };
+        kernel.bind_doorbell(EVENT_DOORBELL)?;
+        // Cores listed but not online never run a monitor: they leave the
+        // replicated online set (ordered by the sequencer like any update).
+        for core in (0..system.listed).filter(|&c| !online(c)) {
+            monitor.core_down(CoreId(core as u8), &mut links);
+        }
+        Ok(Node { me, system, monitor, links, rx, pool, kernel, clusters, topology })
+    }
+
+    /// The online peers.
+    pub fn peers(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.system.listed).filter(move |&c| c != self.me && self.system.online & (1 << c) != 0)
+    }
+
+    /// Number of monitors (online cores).
+    pub fn online(&self) -> usize {
+        self.system.online.count_ones() as usize
+    }
+
+    /// Handles everything that arrived; whether anything did.
+    pub fn poll(&mut self) -> bool {
+        let mut progress = self.links.flush();
+        for from in 0..self.rx.len() {
+            let Some(rx) = self.rx[from].as_mut() else { continue };
+            let mut inbox = Inbox { from, monitor: &mut self.monitor, links: &mut self.links };
+            loop {
+                match rx.poll_one(&mut inbox) {
+                    Ok(Some(_)) => progress = true,
+                    Ok(None) => break,
+                    Err(error) => {
+                        println!(
+                            "monitor: core {}: link from {from} broken: {error:?}; dropping it",
+                            self.me
+                        );
+                        self.rx[from] = None;
+                        break;
+                    }
+                }
+            }
+        }
+        while let Some(effect) = self.links.effects.pop_front() {
+            self.pool.apply(self.kernel, effect, &self.monitor);
+            progress = true;
+        }
+        progress | self.links.flush()
+    }
+
+    /// Runs the event loop until `done` holds (checked after every event),
+    /// or until `timeout_ms` passed (0: never); whether `done` held.
+    pub fn wait_until(&mut self, timeout_ms: u64, mut done: impl FnMut(&mut Node) -> bool) -> bool {
+        let deadline =
+            (timeout_ms != 0).then(|| thread::counter() + timeout_ms * thread::ticks_per_millisecond());
+        let bell = own_doorbell(self.me);
+        let mut idle = 0u32;
+        let mut last = bell.bell();
+        loop {
+            if done(self) {
+                return true;
+            }
+            let now = bell.bell();
+            if now != last || idle.is_multiple_of(SCAN_EVERY) {
+                last = now;
+                if self.poll() {
+                    idle = 1;
+                    continue;
+                }
+            }
+            if deadline.is_some_and(|d| thread::counter() > d) {
+                return done(self);
+            }
+            idle += 1;
+            if idle < SPIN || !self.links.drained() {
+                relax();
+                continue;
+            }
+            let _ = bell.sleep(&Sleeper, &mut || self.poll().then_some(()));
+            idle = 1;
+            last = bell.bell();
+        }
+    }
+
+    /// Serves for good.
+    pub fn serve(&mut self) -> ! {
+        loop {
+            self.wait_until(0, |node| !node.links.control.is_empty());
+            // Nothing asks a serving monitor for test steps: drop them.
+            self.links.control.clear();
+        }
+    }
+
+    /// Boot handshake: a hello to every peer, then wait until every peer
+    /// said hello (each channel works both ways) and, on the boot core,
+    /// until every peer heard from all of its peers. Returns the number of
+    /// monitors up (this one included).
+    pub fn handshake(&mut self, timeout_ms: u64) -> usize {
+        let peers: Vec<usize> = self.peers().collect();
+        for &peer in &peers {
+            self.links.push(peer, Outgoing::Hello { peers: 0 });
+        }
+        let all: u64 = peers.iter().fold(0, |set, &p| set | 1 << p);
+        self.wait_until(timeout_ms, |node| node.links.hellos & all == all);
+        // Tell everyone this monitor heard from all its peers.
+        let heard = self.links.hellos.count_ones();
+        for &peer in &peers {
+            self.links.push(peer, Outgoing::Hello { peers: heard.max(1) });
+        }
+        if self.me == self.system.boot {
+            self.wait_until(timeout_ms, |node| node.links.ready & all == all);
+        }
+        1 + (self.links.hellos & self.links.ready & all).count_ones() as usize
+    }
+
+    /// Starts `operation` and runs the event loop until it completes (or
+    /// `timeout_ms` passes: `None`).
+    pub fn run(&mut self, operation: monitor::Operation, timeout_ms: u64) -> Option<Outcome> {
+        let op = self.monitor.start(operation, &mut self.links);
+        let mut outcome = None;
+        self.wait_until(timeout_ms, |node| {
+            // Completions of other operations are not ours to drop: keep
+            // them in order.
+            if let Some(i) = node.links.completions.iter().position(|&(o, _)| o == op) {
+                outcome = node.links.completions.remove(i).map(|(_, outcome)| outcome);
+            }
+            outcome.is_some()
+        });
+        // Effects of the operation (a RAM arrival) before the caller looks.
+        while let Some(effect) = self.links.effects.pop_front() {
+            self.pool.apply(self.kernel, effect, &self.monitor);
+        }
+        outcome
+    }
+
+    /// The next coordination message with `op` (others stay queued), or
+    /// `None` after `timeout_ms` (0: no limit).
+    pub fn expect(&mut self, op: u32, timeout_ms: u64) -> Option<Control> {
+        self.expect_any(&[op], timeout_ms)
+    }
+
+    /// The next coordination message with one of `ops`.
+    pub fn expect_any(&mut self, ops: &[u32], timeout_ms: u64) -> Option<Control> {
+        let mut found = None;
+        self.wait_until(timeout_ms, |node| {
+            if let Some(i) = node.links.control.iter().position(|c| ops.contains(&c.op)) {
+                found = node.links.control.remove(i);
+            }
+            found.is_some()
+        });
+        found
+    }
+}
+
+/// Blocks the monitor until its doorbell rings (bounded: a sender that
+/// failed to ring costs at most [`SLEEP_MS`]).
+struct Sleeper;
+
+impl urpc::Waiter for Sleeper {
+    fn relax(&self) {
+        relax();
+    }
+
+    fn block(&self) {
+        syscall::wait(thread::counter() + SLEEP_MS * thread::ticks_per_millisecond());
+        if let Some(frame) = dispatch::own_frame() {
+            frame.clear_events(1 << EVENT_DOORBELL | caps::abi::lmp::EVENT_CHILD);
+        }
+    }
+
+    fn wake(&self, core: usize) {
+        let _ = Kernel::initial().notify(core);
+    }
+}

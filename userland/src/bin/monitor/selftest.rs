@@ -1,0 +1,379 @@
+//! `test=monitor`: the monitors exercise the replicated state on every
+//! core, driven by the boot core's monitor over the same links.
+//!
+//! Steps (the boot core sends `STEP`, every core answers `DONE` with its
+//! passed/failed counts): names registered from every core and looked up
+//! everywhere without a message; a RAM transfer made real (the receiver
+//! maps and uses the RAM); a capability copied to every core and revoked
+//! from a core that is not its owner; a malformed message on every link;
+//! then a quiescence barrier after which every core prints
+//! `replica: core=<i> digest=<16 hex>` and the boot core checks that all
+//! digests agree and prints `test monitor: N passed, M failed`.
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use caps::abi::monitor::UNITS;
+use monitor::{CapDesc, CopyState, Endpoint, Failure, Name, ObjId, Operation, Outcome, RamRange};
+use userland::cap::Frame;
+use userland::cptr::{CPtr, ROOT_CNODE_SLOT};
+use userland::heap::{HeapTables, L2_ENTRY_SIZE};
+use userland::object::{self, ObjectType, PAGE_BITS};
+use userland::rights::Rights;
+use userland::{allocator, println};
+
+use crate::node::{Control, Node};
+
+/// Control ops.
+pub const STEP: u32 = 1;
+/// A step's result: a = step, b = passed, c = failed, d = a value.
+pub const DONE: u32 = 2;
+
+/// Steps.
+const NAMES: u64 = 1;
+const LOOKUP: u64 = 2;
+const RAM_CHECK: u64 = 3;
+const HOLDS: u64 = 4;
+const REVOKE: u64 = 5;
+const GONE: u64 = 6;
+const MALFORMED: u64 = 7;
+const DIGEST: u64 = 8;
+const END: u64 = 9;
+
+/// How long one operation or step may take.
+const TIMEOUT_MS: u64 = 10_000;
+/// Entry of the heap's L2 table where this test maps frames.
+const WINDOW_L2_ENTRY: usize = 8;
+
+/// Counts checks.
+#[derive(Default)]
+struct Tally {
+    passed: u32,
+    failed: u32,
+    core: usize,
+    /// What the step reports besides its counts.
+    value: u64,
+}
+
+impl Tally {
+    fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            println!("monitor test: core {}: FAILED {}", self.core, what());
+        }
+    }
+}
+
+fn name(i: usize) -> Name {
+    Name::new(&format!("svc{i}"))
+}
+
+fn port(i: usize) -> u32 {
+    100 + i as u32
+}
+
+/// Runs the test on this core; the boot core drives it and powers off.
+pub fn run(node: &mut Node, heap: &HeapTables) -> ! {
+    if node.me == node.system.boot {
+        let (passed, failed) = drive(node, heap);
+        println!("test monitor: {passed} passed, {failed} failed");
+        node.kernel.power_off();
+    }
+    loop {
+        let Some(step) = node.expect(STEP, 60_000) else {
+            println!("monitor test: core {}: no step from the boot core for 60 s", node.me);
+            node.serve();
+        };
+        let tally = follow(node, heap, step);
+        let (b, c, d) = (tally.passed as u64, tally.failed as u64, tally.value);
+        node.links
+            .control(step.core as usize, Control { op: DONE, a: step.a, b, c, d, ..Control::default() });
+        if step.a == END {
+            node.serve();
+        }
+    }
+}
+
+/// Waits until this core applied the log up to `length` (a barrier the
+/// boot core, which is the sequencer, sets).
+fn caught_up(node: &mut Node, length: u64, tally: &mut Tally) {
+    let ok = node.wait_until(TIMEOUT_MS, |node| node.monitor.applied() >= length);
+    tally.check(ok, || format!("log not applied up to {length} (at {})", node.monitor.applied()));
+}
+
+/// One step on a core (the boot core runs each one too).
+fn follow(node: &mut Node, heap: &HeapTables, step: Control) -> Tally {
+    let mut tally = Tally { core: node.me, ..Tally::default() };
+    let me = node.me;
+    match step.a {
+        NAMES => {
+            let endpoint = Endpoint { core: monitor::CoreId(me as u8), port: port(me) };
+            let outcome = node.run(Operation::Register { name: name(me), endpoint }, TIMEOUT_MS);
+            tally.check(outcome == Some(Outcome::Done), || format!("register svc{me}: {outcome:?}"));
+            let again = node.run(Operation::Register { name: name(me), endpoint }, TIMEOUT_MS);
+            let taken = Some(Outcome::Failed(Failure::NameTaken));
+            tally.check(again == taken, || format!("second register svc{me}: {again:?}"));
+            let other = node.run(Operation::Unregister { name: Name::new("nobody") }, TIMEOUT_MS);
+            let missing = Some(Outcome::Failed(Failure::NotRegistered));
+            tally.check(other == missing, || format!("unregister of a free name: {other:?}"));
+        }
+        LOOKUP => {
+            caught_up(node, step.b, &mut tally);
+            let sent = node.links.sent;
+            let online: Vec<usize> =
+                (0..node.system.listed).filter(|&c| node.system.online & (1 << c) != 0).collect();
+            for &core in &online {
+                let found = node.run(Operation::Lookup { name: name(core) }, TIMEOUT_MS);
+                let want = Endpoint { core: monitor::CoreId(core as u8), port: port(core) };
+                tally.check(found == Some(Outcome::Found(Some(want))), || {
+                    format!("lookup svc{core}: {found:?}")
+                });
+            }
+            let absent = node.run(Operation::Lookup { name: Name::new("nobody") }, TIMEOUT_MS);
+            tally.check(absent == Some(Outcome::Found(None)), || format!("lookup nobody: {absent:?}"));
+            let messages = node.links.sent - sent;
+            tally.check(messages == 0, || format!("lookups sent {messages} messages"));
+        }
+        RAM_CHECK => {
+            caught_up(node, step.b, &mut tally);
+            let range = RamRange { base: step.c as u32, count: (step.c >> 32) as u32 };
+            let owner = step.d as usize;
+            let agreed = range
+                .units()
+                .all(|u| node.monitor.replica().ram_owner(u) == Some(monitor::CoreId(owner as u8)));
+            tally.check(agreed, || format!("replica does not give {range:?} to core {owner}"));
+            let usable = range.units().all(|u| node.monitor.owns_unit(u) == (me == owner));
+            tally.check(usable, || format!("units {range:?} usable here: wrong"));
+        }
+        HOLDS => {
+            caught_up(node, step.b, &mut tally);
+            let obj = ObjId(step.c);
+            tally.check(node.monitor.holds_live(obj), || format!("no live copy of {obj:?}"));
+            let real = node.pool.copy(obj).map(|slot| Frame::at(slot).identify());
+            let base = node.monitor.created(obj).map(|d| d.base as usize);
+            let same = matches!((real, base), (Some(Ok(info)), Some(b)) if info.base == b);
+            tally.check(same, || format!("copy of {obj:?} not real: {real:?} vs {base:?}"));
+        }
+        REVOKE => {
+            let obj = ObjId(step.c);
+            let outcome = node.run(Operation::CapRevoke { obj }, TIMEOUT_MS);
+            tally.check(outcome == Some(Outcome::Done), || format!("revoke {obj:?}: {outcome:?}"));
+        }
+        GONE => {
+            caught_up(node, step.b, &mut tally);
+            let obj = ObjId(step.c);
+            let state = node.monitor.copy_state(obj);
+            tally.check(state.is_none(), || format!("copy of {obj:?} still {state:?}"));
+            tally.check(node.pool.copy(obj).is_none(), || format!("real copy of {obj:?} still here"));
+            let slot = step.d as usize;
+            if me == node.system.boot && slot != 0 {
+                let gone = Frame::at(slot).identify().is_err();
+                tally.check(gone, || format!("owner's frame of {obj:?} survived the revoke"));
+            }
+        }
+        MALFORMED => {
+            // The boot core sent them (to every other core).
+            let seen = node.links.malformed;
+            let boot = me == node.system.boot;
+            tally.check(boot || seen >= 1, || "a malformed message went unnoticed".into());
+            let running = node.run(Operation::Lookup { name: name(me) }, TIMEOUT_MS);
+            tally.check(matches!(running, Some(Outcome::Found(Some(_)))), || {
+                "monitor broken after bad input".into()
+            });
+        }
+        DIGEST => {
+            caught_up(node, step.b, &mut tally);
+            tally.check(node.pool.failures == 0, || format!("{} kernel refusals", node.pool.failures));
+            println!("replica: core={me} digest={}", node.monitor.digest());
+            tally.value = node.monitor.digest().0;
+        }
+        RAM_ASK => tally.value = ram_ask(node, heap, &mut tally),
+        _ => {}
+    }
+    tally
+}
+
+/// Sends step `step` to every peer, runs it here, and collects the results.
+fn everywhere(node: &mut Node, heap: &HeapTables, tally: &mut Tally, step: Control) -> Vec<Control> {
+    let peers: Vec<usize> = node.peers().collect();
+    for &peer in &peers {
+        node.links.control(peer, step);
+    }
+    let own = follow(node, heap, Control { core: node.me as u32, ..step });
+    tally.passed += own.passed;
+    tally.failed += own.failed;
+    collect(node, tally, &peers, step.a)
+}
+
+/// The `DONE`s of step `step` from `peers`.
+fn collect(node: &mut Node, tally: &mut Tally, peers: &[usize], step: u64) -> Vec<Control> {
+    let mut results = Vec::new();
+    for _ in peers {
+        match node.expect(DONE, TIMEOUT_MS) {
+            Some(done) if done.a == step => {
+                tally.passed += done.b as u32;
+                tally.failed += done.c as u32;
+                results.push(done);
+            }
+            other => tally.check(false, || format!("step {step}: no answer ({other:?})")),
+        }
+    }
+    results
+}
+
+/// Asks core `core` to do step `step` alone and waits for its answer.
+fn on(node: &mut Node, tally: &mut Tally, core: usize, step: Control) -> Option<Control> {
+    node.links.control(core, step);
+    collect(node, tally, &[core], step.a).pop()
+}
+
+fn step(a: u64, b: u64, c: u64, d: u64) -> Control {
+    Control { op: STEP, a, b, c, d, ..Control::default() }
+}
+
+/// The boot core's part: every step in turn.
+fn drive(node: &mut Node, heap: &HeapTables) -> (u32, u32) {
+    let mut tally = Tally { core: node.me, ..Tally::default() };
+    let n = node.online();
+    let peers: Vec<usize> = node.peers().collect();
+    tally.check(node.links.hellos.count_ones() as usize == n - 1, || "not every monitor said hello".into());
+
+    // Names from every core, looked up everywhere (locally).
+    everywhere(node, heap, &mut tally, step(NAMES, 0, 0, 0));
+    let length = node.monitor.applied();
+    everywhere(node, heap, &mut tally, step(LOOKUP, length, 0, 0));
+
+    if let Some(&last) = peers.last() {
+        ram_transfer(node, heap, &mut tally, last);
+        remote_revoke(node, heap, &mut tally, &peers);
+        // A malformed message on every link: counted, dropped, nothing lost.
+        for &peer in &peers {
+            node.links.send_raw(peer, 2, [u64::MAX; 6]);
+        }
+        everywhere(node, heap, &mut tally, step(MALFORMED, 0, 0, 0));
+    }
+
+    // Quiescence, then every replica's digest.
+    let length = node.monitor.applied();
+    let digests = everywhere(node, heap, &mut tally, step(DIGEST, length, 0, 0));
+    let mine = node.monitor.digest().0;
+    let agree = digests.iter().all(|d| d.d == mine) && digests.len() == peers.len();
+    tally.check(agree, || "replica digests differ".into());
+    for &peer in &peers {
+        node.links.control(peer, step(END, 0, 0, 0));
+    }
+    collect(node, &mut tally, &peers, END);
+    (tally.passed, tally.failed)
+}
+
+/// The last core asks for RAM; it arrives as RAM capabilities there, is
+/// mapped and used; every replica agrees on the new owner. A request no
+/// donor can meet fails cleanly.
+fn ram_transfer(node: &mut Node, heap: &HeapTables, tally: &mut Tally, last: usize) {
+    // The request is run by the last core (a step of its own), since
+    // operations start on the core that wants the RAM.
+    let Some(done) = on(node, tally, last, step(RAM_ASK, 0, 0, 0)) else { return };
+    let range = RamRange { base: done.d as u32, count: (done.d >> 32) as u32 };
+    tally.check(range.count == 2, || format!("RAM transfer gave {range:?}"));
+    let length = node.monitor.applied();
+    let packed = range.base as u64 | (range.count as u64) << 32;
+    everywhere(node, heap, tally, step(RAM_CHECK, length, packed, last as u64));
+}
+
+/// Core 0 (the boot core) makes a frame, copies it to every core; a core
+/// that is not its owner revokes it; no copy survives anywhere.
+fn remote_revoke(node: &mut Node, heap: &HeapTables, tally: &mut Tally, peers: &[usize]) {
+    let Some((frame_slot, desc)) = own_frame(node) else {
+        tally.check(false, || "cannot make a frame".into());
+        return;
+    };
+    let created = node.run(Operation::CapCreate { desc }, TIMEOUT_MS);
+    let Some(Outcome::Created(obj)) = created else {
+        tally.check(false, || format!("create: {created:?}"));
+        return;
+    };
+    node.pool.adopt(obj, frame_slot);
+    for &peer in peers {
+        let to = monitor::CoreId(peer as u8);
+        let copied = node.run(Operation::CapCopy { obj, to }, TIMEOUT_MS);
+        tally.check(copied == Some(Outcome::Done), || format!("copy to {peer}: {copied:?}"));
+    }
+    let length = node.monitor.applied();
+    for &peer in peers {
+        on(node, tally, peer, step(HOLDS, length, obj.0, 0));
+    }
+    tally.check(node.monitor.copy_state(obj) == Some(CopyState::Live), || "owner lost its copy".into());
+    // Revoked by the first peer, which is not the owner.
+    on(node, tally, peers[0], step(REVOKE, 0, obj.0, 0));
+    let length = node.monitor.applied();
+    everywhere(node, heap, tally, step(GONE, length, obj.0, frame_slot as u64));
+}
+
+/// A 4 KiB frame from one of this core's own pool units (marked busy so it
+/// is never donated); its slot and description.
+fn own_frame(node: &mut Node) -> Option<(usize, CapDesc)> {
+    let first = node.me as u32 * UNITS as u32;
+    let unit = (first..first + UNITS as u32).rev().find(|&u| node.monitor.free_unit(u))?;
+    node.monitor.set_busy(RamRange { base: unit, count: 1 }, true);
+    let ram = node.pool.ram(unit)?;
+    let slot = allocator::allocate_slot().ok()?;
+    ram.retype(ObjectType::Frame, PAGE_BITS as usize, 0, CPtr::slot(ROOT_CNODE_SLOT), slot, 1).ok()?;
+    let info = Frame::at(slot).identify().ok()?;
+    let desc = CapDesc { kind: caps::CapType::Frame as u8, base: info.base as u64, bytes: info.size as u64 };
+    Some((slot, desc))
+}
+
+/// Step on the last core: ask for two units, make a frame of the first,
+/// map it and use it. Reports the range in `d`.
+pub const RAM_ASK: u64 = 10;
+
+/// The last core's side of [`RAM_ASK`] (called from `follow`).
+fn ram_ask(node: &mut Node, heap: &HeapTables, tally: &mut Tally) -> u64 {
+    let too_much = node.run(Operation::RequestRam { count: UNITS as u32 + 1 }, TIMEOUT_MS);
+    tally.check(too_much == Some(Outcome::Failed(Failure::NoRam)), || {
+        format!("oversized request: {too_much:?}")
+    });
+    let outcome = node.run(Operation::RequestRam { count: 2 }, TIMEOUT_MS);
+    let Some(Outcome::Ram(range)) = outcome else {
+        tally.check(false, || format!("RAM request: {outcome:?}"));
+        return 0;
+    };
+    tally.check(true, String::new);
+    node.monitor.set_busy(range, true);
+    let used = use_unit(node, heap, range.base);
+    tally.check(used, || format!("unit {} not usable", range.base));
+    range.base as u64 | (range.count as u64) << 32
+}
+
+/// Makes a frame of unit `unit`'s RAM, maps it, writes and reads it.
+fn use_unit(node: &mut Node, heap: &HeapTables, unit: u32) -> bool {
+    let Some(ram) = node.pool.ram(unit) else { return false };
+    let Ok(slot) = allocator::allocate_slot() else { return false };
+    if ram.retype(ObjectType::Frame, PAGE_BITS as usize, 0, CPtr::slot(ROOT_CNODE_SLOT), slot, 1).is_err() {
+        return false;
+    }
+    let Ok(info) = Frame::at(slot).identify() else { return false };
+    if info.base != node.pool.phys(unit) {
+        return false;
+    }
+    let Ok(table) = object::vnode(3) else { return false };
+    if heap.l2.map(table.cptr(), WINDOW_L2_ENTRY, Rights::READ_WRITE).is_err() {
+        return false;
+    }
+    if table.map(CPtr::slot(slot), 0, Rights::READ_WRITE).is_err() {
+        return false;
+    }
+    let address = heap.base + WINDOW_L2_ENTRY * L2_ENTRY_SIZE;
+    let words = address as *mut u64;
+    for i in 0..512 {
+        // SAFETY: the page at `address` was just mapped read-write to a
+        // fresh frame of the received RAM; nothing else uses it.
+        unsafe { words.add(i).write_volatile(i as u64 * 0x9e37) };
+    }
+    // SAFETY: as above.
+    (0..512).all(|i| unsafe { words.add(i).read_volatile() } == i as u64 * 0x9e37)
+}
