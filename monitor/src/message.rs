@@ -57,7 +57,7 @@
 
 use alloc::vec::Vec;
 
-use crate::types::{CapDesc, CoreId, Endpoint, Name, ObjId, OpId, RamRange, MAX_CORES};
+use crate::types::{CapDesc, CoreId, CoreSet, Endpoint, Name, ObjId, OpId, RamRange, MAX_CORES};
 
 /// An operation a client (a dispatcher on this core) asks its monitor for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -311,6 +311,13 @@ pub trait Outbox {
     fn send(&mut self, to: CoreId, message: Message);
     /// Operation `op`, started on this core, finished with `outcome`.
     fn complete(&mut self, op: OpId, outcome: Outcome);
+    /// Send `message` to every core of `to` (never this core), in
+    /// increasing order; a transport may encode it once.
+    fn send_each(&mut self, to: CoreSet, message: Message) {
+        for core in to.iter() {
+            self.send(core, message.clone());
+        }
+    }
     /// A local effect to make real (ignored by default).
     fn effect(&mut self, effect: Effect) {
         let _ = effect;
@@ -453,8 +460,20 @@ impl Update {
         };
         // Every field was read from its place, so re-encoding reproduces the
         // input exactly when no unused bit was set.
-        (update.to_words() == words).then_some(update)
+        same(&update.to_words(), &words).then_some(update)
     }
+}
+
+/// Whether two word arrays are equal (without a call to `memcmp`).
+#[inline]
+fn same(a: &[u64], b: &[u64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether every word is zero.
+#[inline]
+fn unused(words: &[u64]) -> bool {
+    words.iter().fold(0, |acc, w| acc | w) == 0
 }
 
 /// The fixed-size wire form of a [`Message`] other than
@@ -549,7 +568,9 @@ impl Message {
     pub fn from_wire(wire: &Wire) -> Option<Message> {
         let w = &wire.words;
         let message = match wire.kind {
-            KIND_SUBMIT => {
+            // `update_with_hops` checks the update exactly (re-encoding
+            // it); the words a kind does not use must be zero.
+            KIND_SUBMIT if unused(&w[5..]) => {
                 let (update, hops) = update_with_hops(w[0], &w[1..5])?;
                 Message::Submit { update, hops }
             }
@@ -557,13 +578,16 @@ impl Message {
                 let (update, hops) = update_with_hops(w[1], &w[2..6])?;
                 Message::Ordered { seq: w[0], update, hops }
             }
-            KIND_SYNC => Message::Sync { next: w[0] },
-            KIND_RAM_ASK => Message::RamAsk { op: op_of(w[0])?, count: w[1] as u32 },
-            KIND_RAM_DENY => Message::RamDeny { op: op_of(w[0])? },
-            KIND_REVOKE_ACK => Message::RevokeAck { obj: ObjId(w[0]) },
+            KIND_SYNC if unused(&w[1..]) => Message::Sync { next: w[0] },
+            KIND_RAM_ASK if w[1] >> 32 == 0 && unused(&w[2..]) => {
+                Message::RamAsk { op: op_of(w[0])?, count: w[1] as u32 }
+            }
+            KIND_RAM_DENY if unused(&w[1..]) => Message::RamDeny { op: op_of(w[0])? },
+            KIND_REVOKE_ACK if unused(&w[1..]) => Message::RevokeAck { obj: ObjId(w[0]) },
             _ => return None,
         };
-        (message.to_wire().as_ref() == Some(wire)).then_some(message)
+        debug_assert_eq!(message.to_wire().as_ref(), Some(wire));
+        Some(message)
     }
 
     /// The messages a transport sends for this one: a `Catchup { from,

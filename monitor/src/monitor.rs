@@ -477,8 +477,9 @@ impl Monitor {
         self.max_hops = self.max_hops.max(hops);
         self.apply(update, out);
         let hops = hops.saturating_add(1);
-        for child in self.children().iter() {
-            out.send(child, Message::Ordered { seq, update, hops });
+        let children = self.children();
+        if !children.is_empty() {
+            out.send_each(children, Message::Ordered { seq, update, hops });
         }
     }
 

@@ -27,6 +27,16 @@ impl<'a, const N: usize> Receiver<'a, N> {
         Self { ring, received: 0 }
     }
 
+    /// Whether the next slot holds anything but the empty state: a message
+    /// (or a corruption, which the next receive reports). One load; for
+    /// receivers that scan many rings.
+    #[inline]
+    pub fn pending(&self) -> bool {
+        // Relaxed: a hint; the receive that follows loads with Acquire.
+        self.ring.slot(self.received).sequence.load(crate::sync::Ordering::Relaxed)
+            != Self::previous_lap(self.received)
+    }
+
     /// Receives one message, or reports [`RecvError::Empty`].
     pub fn try_recv(&mut self) -> Result<Message, RecvError> {
         let message = self.next_slot()?.read_payload();

@@ -235,6 +235,13 @@ impl Urpc {
         self
     }
 
+    /// Whether a fragment (or a broken ring, which the next receive
+    /// reports) waits: one load, for receivers that scan many channels.
+    #[inline]
+    pub fn pending(&self) -> bool {
+        self.receiver.pending()
+    }
+
     /// `wait` fails with `TransportError::Full` instead of polling: a send
     /// into a full ring returns at once (for callers that queue and retry).
     pub fn nonblocking(mut self) -> Urpc {

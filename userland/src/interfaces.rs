@@ -50,3 +50,14 @@ stubs::interface! {
         message control(op: u32, core: u32, a: u64, b: u64, c: u64, d: u64);
     }
 }
+
+stubs::interface! {
+    /// What two dispatchers bound across cores by their monitors say to
+    /// each other in `test=monitor`.
+    pub interface Bound {
+        /// Adds two numbers (wrapping).
+        rpc add(a: u64, b: u64) -> (sum: u64);
+        /// The client is done: the server ends.
+        message quit();
+    }
+}

@@ -10,3 +10,4 @@ pub mod psci;
 pub mod timer;
 
 core::arch::global_asm!(include_str!("boot.S"), options(raw));
+core::arch::global_asm!(include_str!("memcpy.S"), options(raw));

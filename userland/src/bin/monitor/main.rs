@@ -15,9 +15,11 @@
 extern crate alloc;
 
 mod bench;
+mod bind;
 mod node;
 mod pool;
 mod selftest;
+mod window;
 
 use node::Node;
 use userland::cap::Kernel;

@@ -26,9 +26,11 @@ pub const EVENT_DOORBELL: u32 = 62;
 /// Polls of an idle monitor before it sleeps (each a few instructions; a
 /// full scan of every ring every [`SCAN_EVERY`]th).
 const SPIN: u32 = 4096;
+/// Polls before sleeping while other dispatchers share the core.
+const SHARED_SPIN: u32 = 64;
 /// While idle, every this many polls scan every ring even if the bell
 /// count did not move (the count is a hint, not ordered with the rings).
-const SCAN_EVERY: u32 = 16;
+const SCAN_EVERY: u32 = 256;
 /// How long a sleeping monitor waits before looking again anyway.
 const SLEEP_MS: u64 = 10;
 
@@ -62,6 +64,8 @@ pub struct Links {
     me: usize,
     tx: Vec<Option<MonitorLinkClient<Urpc>>>,
     backlog: Vec<VecDeque<Outgoing>>,
+    /// Messages in all backlogs.
+    queued: usize,
     /// Completions of operations started on this core, in order.
     pub completions: VecDeque<(OpId, Outcome)>,
     /// Local effects the protocol asked for, in order.
@@ -88,6 +92,7 @@ impl Links {
             return;
         }
         self.backlog[to].push_back(out);
+        self.queued += 1;
     }
 
     /// Tries to send `out` to `to`; `false` if the ring is full.
@@ -119,6 +124,9 @@ impl Links {
 
     /// Sends what waits in the backlogs; whether anything went.
     fn flush(&mut self) -> bool {
+        if self.queued == 0 {
+            return false;
+        }
         let mut progress = false;
         for to in 0..self.backlog.len() {
             while let Some(&out) = self.backlog[to].front() {
@@ -126,6 +134,7 @@ impl Links {
                     break;
                 }
                 self.backlog[to].pop_front();
+                self.queued -= 1;
                 progress = true;
             }
         }
@@ -134,7 +143,7 @@ impl Links {
 
     /// Whether every send has reached its ring.
     pub fn drained(&self) -> bool {
-        self.backlog.iter().all(VecDeque::is_empty)
+        self.queued == 0
     }
 
     /// Sends protocol words of `kind` as they are (for tests of bad input).
@@ -151,10 +160,22 @@ impl Links {
 
 impl Outbox for Links {
     fn send(&mut self, to: CoreId, message: Message) {
+        if let Some(wire) = message.to_wire() {
+            return self.push(to.index(), Outgoing::Wire(wire));
+        }
+        // A catch-up: one `Ordered` per entry.
         for part in message.split_catchup() {
             if let Some(wire) = part.to_wire() {
                 self.push(to.index(), Outgoing::Wire(wire));
             }
+        }
+    }
+
+    fn send_each(&mut self, to: monitor::CoreSet, message: Message) {
+        match message.to_wire() {
+            // Encoded once for all.
+            Some(wire) => to.iter().for_each(|core| self.push(core.index(), Outgoing::Wire(wire))),
+            None => to.iter().for_each(|core| self.send(core, message.clone())),
         }
     }
 
@@ -240,6 +261,8 @@ pub struct Node {
     pub clusters: Vec<usize>,
     /// The broadcast tree's shape.
     pub topology: Topology,
+    /// Idle polls before sleeping.
+    spin: u32,
 }
 
 /// The broadcast tree's clusters, from the kernel (the DT's `cpu-map`):
@@ -284,6 +307,7 @@ impl Node {
             me,
             tx,
             backlog: (0..system.listed).map(|_| VecDeque::new()).collect(),
+            queued: 0,
             completions: VecDeque::new(),
             effects: VecDeque::new(),
             control: VecDeque::new(),
@@ -298,7 +322,13 @@ impl Node {
         for core in (0..system.listed).filter(|&c| !online(c)) {
             monitor.core_down(CoreId(core as u8), &mut links);
         }
-        Ok(Node { me, system, monitor, links, rx, pool, kernel, clusters, topology })
+        Ok(Node { me, system, monitor, links, rx, pool, kernel, clusters, topology, spin: SPIN })
+    }
+
+    /// Other dispatchers run on this core: sleep soon when idle, so that
+    /// they do.
+    pub fn share_core(&mut self) {
+        self.spin = SHARED_SPIN;
     }
 
     /// The online peers.
@@ -316,6 +346,9 @@ impl Node {
         let mut progress = self.links.flush();
         for from in 0..self.rx.len() {
             let Some(rx) = self.rx[from].as_mut() else { continue };
+            if !rx.transport().pending() {
+                continue;
+            }
             let mut inbox = Inbox { from, monitor: &mut self.monitor, links: &mut self.links };
             loop {
                 match rx.poll_one(&mut inbox) {
@@ -363,7 +396,7 @@ impl Node {
                 return done(self);
             }
             idle += 1;
-            if idle < SPIN || !self.links.drained() {
+            if idle < self.spin || !self.links.drained() {
                 relax();
                 continue;
             }

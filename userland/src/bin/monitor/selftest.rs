@@ -19,12 +19,14 @@ use caps::abi::monitor::UNITS;
 use monitor::{CapDesc, CopyState, Endpoint, Failure, Name, ObjId, Operation, Outcome, RamRange};
 use userland::cap::Frame;
 use userland::cptr::{CPtr, ROOT_CNODE_SLOT};
-use userland::heap::{HeapTables, L2_ENTRY_SIZE};
-use userland::object::{self, ObjectType, PAGE_BITS};
-use userland::rights::Rights;
+use userland::heap::HeapTables;
+use userland::object::{ObjectType, PAGE_BITS};
+use userland::sibling::Siblings;
 use userland::{allocator, println};
 
+use crate::bind;
 use crate::node::{Control, Node};
+use crate::window::Window;
 
 /// Control ops.
 pub const STEP: u32 = 1;
@@ -41,11 +43,44 @@ const GONE: u64 = 6;
 const MALFORMED: u64 = 7;
 const DIGEST: u64 = 8;
 const END: u64 = 9;
+const BIND_SERVE: u64 = 11;
+const BIND_END: u64 = 12;
 
 /// How long one operation or step may take.
 const TIMEOUT_MS: u64 = 10_000;
-/// Entry of the heap's L2 table where this test maps frames.
+/// Entries of the heap's L2 table where this test maps frames and the
+/// siblings' dispatcher frames.
 const WINDOW_L2_ENTRY: usize = 8;
+const SIBLINGS_L2_ENTRY: usize = 9;
+
+/// What the steps map and start.
+pub struct Env {
+    heap: HeapTables,
+    window: Option<Window>,
+    siblings: Option<Siblings>,
+    /// The bound server and its channel's objects (on the server's core).
+    bound: Option<(userland::cap::Dispatcher, Vec<ObjId>)>,
+}
+
+impl Env {
+    fn window(&mut self) -> userland::error::Result<&mut Window> {
+        if self.window.is_none() {
+            self.window = Some(Window::new(&self.heap, WINDOW_L2_ENTRY)?);
+        }
+        self.window.as_mut().ok_or(userland::error::Error::InvalidArgument)
+    }
+
+    fn parts(&mut self) -> userland::error::Result<(&mut Window, &mut Siblings)> {
+        self.window()?;
+        if self.siblings.is_none() {
+            self.siblings = Some(Siblings::new(&self.heap, SIBLINGS_L2_ENTRY)?);
+        }
+        match (self.window.as_mut(), self.siblings.as_mut()) {
+            (Some(window), Some(siblings)) => Ok((window, siblings)),
+            _ => Err(userland::error::Error::InvalidArgument),
+        }
+    }
+}
 
 /// Counts checks.
 #[derive(Default)]
@@ -78,8 +113,9 @@ fn port(i: usize) -> u32 {
 
 /// Runs the test on this core; the boot core drives it and powers off.
 pub fn run(node: &mut Node, heap: &HeapTables) -> ! {
+    let env = &mut Env { heap: *heap, window: None, siblings: None, bound: None };
     if node.me == node.system.boot {
-        let (passed, failed) = drive(node, heap);
+        let (passed, failed) = drive(node, env);
         println!("test monitor: {passed} passed, {failed} failed");
         node.kernel.power_off();
     }
@@ -88,7 +124,7 @@ pub fn run(node: &mut Node, heap: &HeapTables) -> ! {
             println!("monitor test: core {}: no step from the boot core for 60 s", node.me);
             node.serve();
         };
-        let tally = follow(node, heap, step);
+        let tally = follow(node, env, step);
         let (b, c, d) = (tally.passed as u64, tally.failed as u64, tally.value);
         node.links
             .control(step.core as usize, Control { op: DONE, a: step.a, b, c, d, ..Control::default() });
@@ -106,7 +142,7 @@ fn caught_up(node: &mut Node, length: u64, tally: &mut Tally) {
 }
 
 /// One step on a core (the boot core runs each one too).
-fn follow(node: &mut Node, heap: &HeapTables, step: Control) -> Tally {
+fn follow(node: &mut Node, env: &mut Env, step: Control) -> Tally {
     let mut tally = Tally { core: node.me, ..Tally::default() };
     let me = node.me;
     match step.a {
@@ -191,19 +227,44 @@ fn follow(node: &mut Node, heap: &HeapTables, step: Control) -> Tally {
             println!("replica: core={me} digest={}", node.monitor.digest());
             tally.value = node.monitor.digest().0;
         }
-        RAM_ASK => tally.value = ram_ask(node, heap, &mut tally),
+        RAM_ASK => tally.value = ram_ask(node, env, &mut tally),
+        BIND_SERVE => match env
+            .parts()
+            .and_then(|(window, siblings)| bind::serve(node, window, siblings, step.core as usize))
+        {
+            Ok((server, objects)) => {
+                tally.check(true, String::new);
+                env.bound = Some((server, objects));
+            }
+            Err(error) => tally.check(false, || format!("bind: serving: {error:?}")),
+        },
+        BIND_END => match env.bound.take() {
+            Some((server, objects)) => {
+                let status = bind::finished(node, server, TIMEOUT_MS);
+                tally.check(status == Some(0), || format!("bind: server ended with {status:?}"));
+                // The channel's frames revoked: the client's core unmaps
+                // them before the revoke completes.
+                for obj in objects {
+                    let outcome = node.run(Operation::CapRevoke { obj }, TIMEOUT_MS);
+                    tally.check(outcome == Some(Outcome::Done), || {
+                        format!("bind: revoke {obj:?}: {outcome:?}")
+                    });
+                }
+            }
+            None => tally.check(false, || "bind: nothing served".into()),
+        },
         _ => {}
     }
     tally
 }
 
 /// Sends step `step` to every peer, runs it here, and collects the results.
-fn everywhere(node: &mut Node, heap: &HeapTables, tally: &mut Tally, step: Control) -> Vec<Control> {
+fn everywhere(node: &mut Node, env: &mut Env, tally: &mut Tally, step: Control) -> Vec<Control> {
     let peers: Vec<usize> = node.peers().collect();
     for &peer in &peers {
         node.links.control(peer, step);
     }
-    let own = follow(node, heap, Control { core: node.me as u32, ..step });
+    let own = follow(node, env, Control { core: node.me as u32, ..step });
     tally.passed += own.passed;
     tally.failed += own.failed;
     collect(node, tally, &peers, step.a)
@@ -236,30 +297,31 @@ fn step(a: u64, b: u64, c: u64, d: u64) -> Control {
 }
 
 /// The boot core's part: every step in turn.
-fn drive(node: &mut Node, heap: &HeapTables) -> (u32, u32) {
+fn drive(node: &mut Node, env: &mut Env) -> (u32, u32) {
     let mut tally = Tally { core: node.me, ..Tally::default() };
     let n = node.online();
     let peers: Vec<usize> = node.peers().collect();
     tally.check(node.links.hellos.count_ones() as usize == n - 1, || "not every monitor said hello".into());
 
     // Names from every core, looked up everywhere (locally).
-    everywhere(node, heap, &mut tally, step(NAMES, 0, 0, 0));
+    everywhere(node, env, &mut tally, step(NAMES, 0, 0, 0));
     let length = node.monitor.applied();
-    everywhere(node, heap, &mut tally, step(LOOKUP, length, 0, 0));
+    everywhere(node, env, &mut tally, step(LOOKUP, length, 0, 0));
 
     if let Some(&last) = peers.last() {
-        ram_transfer(node, heap, &mut tally, last);
-        remote_revoke(node, heap, &mut tally, &peers);
+        ram_transfer(node, env, &mut tally, last);
+        remote_revoke(node, env, &mut tally, &peers);
+        cross_core_bind(node, env, &mut tally, last);
         // A malformed message on every link: counted, dropped, nothing lost.
         for &peer in &peers {
             node.links.send_raw(peer, 2, [u64::MAX; 6]);
         }
-        everywhere(node, heap, &mut tally, step(MALFORMED, 0, 0, 0));
+        everywhere(node, env, &mut tally, step(MALFORMED, 0, 0, 0));
     }
 
     // Quiescence, then every replica's digest.
     let length = node.monitor.applied();
-    let digests = everywhere(node, heap, &mut tally, step(DIGEST, length, 0, 0));
+    let digests = everywhere(node, env, &mut tally, step(DIGEST, length, 0, 0));
     let mine = node.monitor.digest().0;
     let agree = digests.iter().all(|d| d.d == mine) && digests.len() == peers.len();
     tally.check(agree, || "replica digests differ".into());
@@ -273,7 +335,7 @@ fn drive(node: &mut Node, heap: &HeapTables) -> (u32, u32) {
 /// The last core asks for RAM; it arrives as RAM capabilities there, is
 /// mapped and used; every replica agrees on the new owner. A request no
 /// donor can meet fails cleanly.
-fn ram_transfer(node: &mut Node, heap: &HeapTables, tally: &mut Tally, last: usize) {
+fn ram_transfer(node: &mut Node, env: &mut Env, tally: &mut Tally, last: usize) {
     // The request is run by the last core (a step of its own), since
     // operations start on the core that wants the RAM.
     let Some(done) = on(node, tally, last, step(RAM_ASK, 0, 0, 0)) else { return };
@@ -281,12 +343,12 @@ fn ram_transfer(node: &mut Node, heap: &HeapTables, tally: &mut Tally, last: usi
     tally.check(range.count == 2, || format!("RAM transfer gave {range:?}"));
     let length = node.monitor.applied();
     let packed = range.base as u64 | (range.count as u64) << 32;
-    everywhere(node, heap, tally, step(RAM_CHECK, length, packed, last as u64));
+    everywhere(node, env, tally, step(RAM_CHECK, length, packed, last as u64));
 }
 
 /// Core 0 (the boot core) makes a frame, copies it to every core; a core
 /// that is not its owner revokes it; no copy survives anywhere.
-fn remote_revoke(node: &mut Node, heap: &HeapTables, tally: &mut Tally, peers: &[usize]) {
+fn remote_revoke(node: &mut Node, env: &mut Env, tally: &mut Tally, peers: &[usize]) {
     let Some((frame_slot, desc)) = own_frame(node) else {
         tally.check(false, || "cannot make a frame".into());
         return;
@@ -310,7 +372,37 @@ fn remote_revoke(node: &mut Node, heap: &HeapTables, tally: &mut Tally, peers: &
     // Revoked by the first peer, which is not the owner.
     on(node, tally, peers[0], step(REVOKE, 0, obj.0, 0));
     let length = node.monitor.applied();
-    everywhere(node, heap, tally, step(GONE, length, obj.0, frame_slot as u64));
+    everywhere(node, env, tally, step(GONE, length, obj.0, frame_slot as u64));
+}
+
+/// The last core serves a channel it made; this core binds to it by name
+/// and runs a client over it; then the channel is revoked, and no copy of
+/// its frames is left here.
+fn cross_core_bind(node: &mut Node, env: &mut Env, tally: &mut Tally, last: usize) {
+    let Some(done) = on(node, tally, last, step(BIND_SERVE, 0, 0, 0)) else { return };
+    if done.c != 0 {
+        return;
+    }
+    // The copies were ordered before the server's monitor answered; this
+    // core, the sequencer, has applied them.
+    let client = env.parts().and_then(|(window, siblings)| bind::connect(node, window, siblings));
+    match client {
+        Ok(client) => {
+            let status = bind::finished(node, client, 30_000);
+            tally.check(status == Some(0), || format!("bind: client ended with {status:?}"));
+        }
+        Err(error) => tally.check(false, || format!("bind: connecting: {error:?}")),
+    }
+    on(node, tally, last, step(BIND_END, 0, 0, 0));
+    let name = Name::new(bind::NAME);
+    if let Some(endpoint) = node.monitor.lookup(name) {
+        let core = u64::from(endpoint.core.0) << 32;
+        let left = (0..bind::PAGES as u64)
+            .map(|i| ObjId(core | (u64::from(endpoint.port) + i)))
+            .filter(|&o| node.pool.copy(o).is_some());
+        let left = left.count();
+        tally.check(left == 0, || format!("bind: {left} copies of the channel survived its revoke"));
+    }
 }
 
 /// A 4 KiB frame from one of this core's own pool units (marked busy so it
@@ -332,7 +424,7 @@ fn own_frame(node: &mut Node) -> Option<(usize, CapDesc)> {
 pub const RAM_ASK: u64 = 10;
 
 /// The last core's side of [`RAM_ASK`] (called from `follow`).
-fn ram_ask(node: &mut Node, heap: &HeapTables, tally: &mut Tally) -> u64 {
+fn ram_ask(node: &mut Node, env: &mut Env, tally: &mut Tally) -> u64 {
     let too_much = node.run(Operation::RequestRam { count: UNITS as u32 + 1 }, TIMEOUT_MS);
     tally.check(too_much == Some(Outcome::Failed(Failure::NoRam)), || {
         format!("oversized request: {too_much:?}")
@@ -344,13 +436,13 @@ fn ram_ask(node: &mut Node, heap: &HeapTables, tally: &mut Tally) -> u64 {
     };
     tally.check(true, String::new);
     node.monitor.set_busy(range, true);
-    let used = use_unit(node, heap, range.base);
+    let used = use_unit(node, env, range.base);
     tally.check(used, || format!("unit {} not usable", range.base));
     range.base as u64 | (range.count as u64) << 32
 }
 
 /// Makes a frame of unit `unit`'s RAM, maps it, writes and reads it.
-fn use_unit(node: &mut Node, heap: &HeapTables, unit: u32) -> bool {
+fn use_unit(node: &mut Node, env: &mut Env, unit: u32) -> bool {
     let Some(ram) = node.pool.ram(unit) else { return false };
     let Ok(slot) = allocator::allocate_slot() else { return false };
     if ram.retype(ObjectType::Frame, PAGE_BITS as usize, 0, CPtr::slot(ROOT_CNODE_SLOT), slot, 1).is_err() {
@@ -360,14 +452,7 @@ fn use_unit(node: &mut Node, heap: &HeapTables, unit: u32) -> bool {
     if info.base != node.pool.phys(unit) {
         return false;
     }
-    let Ok(table) = object::vnode(3) else { return false };
-    if heap.l2.map(table.cptr(), WINDOW_L2_ENTRY, Rights::READ_WRITE).is_err() {
-        return false;
-    }
-    if table.map(CPtr::slot(slot), 0, Rights::READ_WRITE).is_err() {
-        return false;
-    }
-    let address = heap.base + WINDOW_L2_ENTRY * L2_ENTRY_SIZE;
+    let Ok(address) = env.window().and_then(|window| window.map(&[slot])) else { return false };
     let words = address as *mut u64;
     for i in 0..512 {
         // SAFETY: the page at `address` was just mapped read-write to a
