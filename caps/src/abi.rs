@@ -157,6 +157,10 @@ pub mod method {
     pub mod dispatcher {
         /// Set CSpace, VSpace, entry point and stack.
         pub const SETUP: u64 = 1;
+        /// `SETUP`'s last argument for a program started from its ELF entry
+        /// (x0 = core, x1 = cores online, x2 = frame address, as the first
+        /// program gets); otherwise x0 = frame address, x1 = core.
+        pub const PROGRAM_ENTRY: u64 = 1;
         /// Start it (if it is not started) and wait until it ends.
         pub const RUN: u64 = 2;
         /// Make it runnable; its end is reported as an event.
@@ -210,6 +214,10 @@ pub mod method {
         /// The boot arguments: their length and the 16 bytes from offset
         /// `a0` (zero past the end).
         pub const BOOTARGS: u64 = 11;
+        /// The boot modules mapped at `layout::MODULES`: the offset of
+        /// their first byte there and their length (0, 0 without an
+        /// initrd).
+        pub const MODULES: u64 = 12;
     }
 }
 
@@ -248,6 +256,10 @@ pub mod layout {
     pub const CHANNELS: u64 = 1 << 32;
     /// Slots in each ring of the user channel area.
     pub const CHANNEL_SLOTS: usize = 64;
+    /// Where the boot modules (the initrd, CPIO `newc`) are mapped read-only
+    /// in every core's first program, from the page holding their first
+    /// byte (`Kernel.modules` gives the offset and length).
+    pub const MODULES: u64 = 1 << 34;
 }
 
 /// The first program's root CNode.

@@ -40,6 +40,9 @@ fn monitor_test(args: &[&str], n: usize, tree: &str, cases: u32) -> String {
     for core in 0..n {
         let line = format!("replica: core={core} digest={digest}");
         assert!(replicas.contains(&line.as_str()), "{line} missing:\n{console}");
+        // `hello`, spawned on every core through the monitors.
+        let hello = format!("hello from core {core}");
+        assert!(lines.contains(&hello.as_str()), "{hello} missing:\n{console}");
     }
     console
 }

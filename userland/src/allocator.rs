@@ -58,8 +58,8 @@ pub fn allocate_slot() -> Result<usize> {
 /// bytes, aligned to its size (`InvalidSize` on overflow).
 ///
 /// The alignment is relative to the RAM's base; the kernel checks the
-/// physical base, so this assumes the RAM starts at a multiple of the largest
-/// object allocated (4 KiB for frames, tables and dispatchers).
+/// physical base, which is a multiple of 2 MiB (`docs/syscalls.md`), so
+/// objects up to 2 MiB come out aligned.
 pub fn allocate_ram(size_bits: u32) -> Result<usize> {
     let size = 1usize.checked_shl(size_bits).ok_or(Error::InvalidSize)?;
     RAM_OFFSETS.allocate(size, size).ok_or(Error::InvalidSize)

@@ -20,6 +20,7 @@ pub mod object;
 pub mod rights;
 pub mod runtime;
 pub mod sibling;
+pub mod spawn;
 pub mod syscall;
 pub mod thread;
 

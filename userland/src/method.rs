@@ -72,6 +72,8 @@ pub mod kernel {
     pub const DOORBELL: usize = caps::abi::method::kernel::DOORBELL as usize;
     /// The boot arguments, 16 bytes at a time.
     pub const BOOTARGS: usize = caps::abi::method::kernel::BOOTARGS as usize;
+    /// Where the boot modules are mapped.
+    pub const MODULES: usize = caps::abi::method::kernel::MODULES as usize;
 }
 
 /// Endpoint methods.

@@ -248,7 +248,13 @@ fn dispatcher_method(
             }
             object.set_spaces(&user.slots, cspace.slot, vspace.slot)?;
             let frame_va = frame.registers[6];
-            let arguments = [frame_va, me.index as u64];
+            // Flag 1: a program's entry (`_start`: core, cores online, frame
+            // address); else a sibling's (frame address, core).
+            let arguments = if frame.registers[7] == dispatcher::PROGRAM_ENTRY {
+                [me.index as u64, me.online_cores(), frame_va]
+            } else {
+                [frame_va, me.index as u64, 0]
+            };
             object.context = ExceptionFrame::user(frame.registers[4], frame.registers[5], &arguments);
             object.thread_pointer = 0;
             object.resume = resume::DISABLED;
@@ -392,6 +398,9 @@ fn kernel(me: &CpuDriver, user: &UserCore, method: u64, a: [u64; 2]) -> SysResul
             }
             me.send_sgi(crate::cpu_driver::SGI_USER, a[0] as usize);
             Ok([0; 3])
+        }
+        kernel::MODULES => {
+            Ok(me.shared.info.initrd.map_or([0; 3], |r| [r.base & (vspace::PAGE - 1), r.size, 0]))
         }
         kernel::BOOTARGS => {
             let args = me.shared.info.bootargs.as_str().as_bytes();

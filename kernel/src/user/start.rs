@@ -11,7 +11,7 @@ use crate::boot::{phys_to_virt, PER_CORE_RESERVED};
 use crate::cpu_driver::CpuDriver;
 use caps::{CapType, Slot, SlotAddr, SlotStore, SLOT_BYTES};
 
-use caps::abi::layout::{CHANNELS, FRAME};
+use caps::abi::layout::{CHANNELS, FRAME, MODULES};
 use caps::abi::monitor::{POOL_BYTES, UNIT_BYTES};
 use caps::abi::slot;
 
@@ -82,7 +82,9 @@ fn layout(partition: &crate::memory::Partition) -> Option<Layout> {
     let dispatcher_bytes = 1 << caps::cap_type::DISPATCHER_BITS;
     let dispatcher_base = align_up(l0 + vspace::PAGE, dispatcher_bytes);
     let loader = dispatcher_base + dispatcher_bytes;
-    let ram = align_up(loader + LOADER_BYTES, 1 << 16);
+    // 2 MiB-aligned, so that the program can retype objects up to 2 MiB
+    // (the user allocator aligns offsets, not addresses).
+    let ram = align_up(loader + LOADER_BYTES, 1 << 21);
     // At least a pool and as much again for everything else.
     (ram + 2 * POOL_BYTES <= piece.end()).then_some(Layout {
         cnode,
@@ -156,6 +158,16 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<&'static ExceptionFrame, Sta
         vspace::map_page(l0, CHANNELS + offset, channels.base + offset, rights, &mut allocate)
             .ok_or(StartError::Load(load::LoadError::OutOfMemory))?;
         offset += vspace::PAGE;
+    }
+    // The boot modules, read-only, for the monitor to load programs from.
+    if let Some(initrd) = me.shared.info.initrd {
+        let first = initrd.base & !(vspace::PAGE - 1);
+        let mut page = first;
+        while page < initrd.end() {
+            vspace::map_page(l0, MODULES + (page - first), page, caps::Rights::READ, &mut allocate)
+                .ok_or(StartError::Load(load::LoadError::OutOfMemory))?;
+            page += vspace::PAGE;
+        }
     }
 
     // SAFETY: the dispatcher object was just zeroed and is this core's.

@@ -82,6 +82,22 @@ impl Dispatcher {
         self.invoke(dispatcher::SETUP, arguments).map(drop)
     }
 
+    /// Like `setup_with_frame`, for a program started at its ELF entry:
+    /// it gets the first program's registers (x0 = core, x1 = cores online,
+    /// x2 = `frame_va`) instead of a sibling's.
+    pub fn setup_program(
+        self,
+        cspace: CPtr,
+        vspace: CPtr,
+        entry: usize,
+        stack_pointer: usize,
+        frame_va: usize,
+    ) -> Result<()> {
+        let flag = caps::abi::method::dispatcher::PROGRAM_ENTRY as usize;
+        let arguments = [cspace.raw(), vspace.raw(), entry, stack_pointer, frame_va, flag];
+        self.invoke(dispatcher::SETUP, arguments).map(drop)
+    }
+
     /// Starts it if it is only set up, and waits until it ends (exits,
     /// faults without a handler, or is destroyed).
     pub fn run(self) -> Result<RunOutcome> {

@@ -97,6 +97,12 @@ impl Kernel {
         self.invoke(kernel::DOORBELL, [event as usize, 0, 0, 0, 0, 0]).map(drop)
     }
 
+    /// The boot modules at `caps::abi::layout::MODULES`: the offset of
+    /// their first byte there, their length (0 without an initrd).
+    pub fn modules(self) -> Result<[usize; 3]> {
+        self.invoke(kernel::MODULES, [0; 6])
+    }
+
     /// Copies the boot arguments into `buffer`; returns their length (which
     /// may exceed the buffer's).
     pub fn bootargs(self, buffer: &mut [u8]) -> Result<usize> {

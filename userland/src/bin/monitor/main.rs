@@ -29,6 +29,8 @@ userland::entry!(main);
 
 /// Heap pages (the sequencer keeps the whole log).
 const HEAP_PAGES: usize = 96;
+/// The heap's L2 entry for the spawner's scratch page.
+const SPAWN_L2_ENTRY: usize = 10;
 /// How long the boot handshake may take.
 const HANDSHAKE_MS: u64 = 5_000;
 
@@ -74,6 +76,10 @@ fn main(core: usize, _cores: usize) -> i32 {
             return fail(kernel, core, mode);
         }
     };
+    match userland::spawn::Spawner::new(&heap, SPAWN_L2_ENTRY) {
+        Ok(spawner) => node.spawner = Some(spawner),
+        Err(error) => println!("monitor: core {core}: cannot spawn programs: {error:?}"),
+    }
     let up = node.handshake(HANDSHAKE_MS);
     if core == node.system.boot {
         let n = node.online();

@@ -17,6 +17,7 @@ use stubs::{RpcError, TransportError};
 use userland::cap::{Kernel, System};
 use userland::channel::{own_doorbell, relax, Urpc};
 use userland::interfaces::{MonitorLinkClient, MonitorLinkDispatcher, MonitorLinkServer};
+use userland::spawn::{Child, SpawnError, Spawner};
 use userland::{dispatch, println, syscall, thread};
 
 use crate::pool::Pool;
@@ -26,6 +27,9 @@ pub const EVENT_DOORBELL: u32 = 62;
 /// Polls of an idle monitor before it sleeps (each a few instructions; a
 /// full scan of every ring every [`SCAN_EVERY`]th).
 const SPIN: u32 = 4096;
+/// RAM of a spawned program (1 MiB) and its priority (below the monitor's).
+const CHILD_RAM_BITS: u32 = 20;
+const CHILD_PRIORITY: usize = caps::abi::priority::DEFAULT as usize - 1;
 /// Polls before sleeping while other dispatchers share the core.
 const SHARED_SPIN: u32 = 64;
 /// While idle, every this many polls scan every ring even if the bell
@@ -33,6 +37,34 @@ const SHARED_SPIN: u32 = 64;
 const SCAN_EVERY: u32 = 256;
 /// How long a sleeping monitor waits before looking again anyway.
 const SLEEP_MS: u64 = 10;
+
+/// Control op: start program `a`/`b` (16 bytes of name) here; `c` is the
+/// requester's id for it. Answered with [`SPAWNED`] when the program ended.
+pub const SPAWN: u32 = 30;
+/// Control op: the answer to [`SPAWN`]: `a` = the request id, `b` = the
+/// result ([`SPAWN_OK`] or an error code), `c` = the exit status.
+pub const SPAWNED: u32 = 31;
+/// Spawn results.
+pub const SPAWN_OK: u64 = 0;
+/// No such program.
+pub const SPAWN_NOT_FOUND: u64 = 1;
+/// It could not be loaded or started.
+pub const SPAWN_FAILED: u64 = 2;
+/// It faulted or was destroyed.
+pub const SPAWN_CRASHED: u64 = 3;
+
+/// Packs a program name (at most 16 bytes) into two words.
+pub fn pack_name(name: &str) -> (u64, u64) {
+    let mut bytes = [0u8; 16];
+    for (dst, src) in bytes.iter_mut().zip(name.bytes()) {
+        *dst = src;
+    }
+    let (lo, hi) = bytes.split_at(8);
+    (
+        u64::from_le_bytes(lo.try_into().unwrap_or_default()),
+        u64::from_le_bytes(hi.try_into().unwrap_or_default()),
+    )
+}
 
 /// A coordination message between monitors (not part of the protocol).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -154,6 +186,11 @@ impl Links {
     /// Sends `control` (with this core as sender) to core `to`.
     pub fn control(&mut self, to: usize, mut control: Control) {
         control.core = self.me as u32;
+        if to == self.me {
+            // To this monitor itself: straight into its own queue.
+            self.sent += 1;
+            return self.control.push_back(control);
+        }
         self.push(to, Outgoing::Control(control));
     }
 }
@@ -263,6 +300,10 @@ pub struct Node {
     pub topology: Topology,
     /// Idle polls before sleeping.
     spin: u32,
+    /// Loads programs (set by `main` once the heap exists).
+    pub spawner: Option<Spawner>,
+    /// Programs started for other monitors: requester, request id, child.
+    children: Vec<(usize, u64, Child)>,
 }
 
 /// The broadcast tree's clusters, from the kernel (the DT's `cpu-map`):
@@ -322,7 +363,20 @@ impl Node {
         for core in (0..system.listed).filter(|&c| !online(c)) {
             monitor.core_down(CoreId(core as u8), &mut links);
         }
-        Ok(Node { me, system, monitor, links, rx, pool, kernel, clusters, topology, spin: SPIN })
+        Ok(Node {
+            me,
+            system,
+            monitor,
+            links,
+            rx,
+            pool,
+            kernel,
+            clusters,
+            topology,
+            spin: SPIN,
+            spawner: None,
+            children: Vec::new(),
+        })
     }
 
     /// Other dispatchers run on this core: sleep soon when idle, so that
@@ -369,7 +423,73 @@ impl Node {
             self.pool.apply(self.kernel, effect, &self.monitor);
             progress = true;
         }
+        // Requests this monitor serves in every mode.
+        while let Some(i) = self.links.control.iter().position(|c| c.op == SPAWN) {
+            if let Some(request) = self.links.control.remove(i) {
+                self.spawn_for(request);
+                progress = true;
+            }
+        }
+        if !self.children.is_empty() {
+            progress |= self.reap();
+        }
         progress | self.links.flush()
+    }
+
+    /// Starts the program a [`SPAWN`] request names (answering at once if
+    /// it cannot be started).
+    fn spawn_for(&mut self, request: Control) {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&request.a.to_le_bytes());
+        bytes[8..].copy_from_slice(&request.b.to_le_bytes());
+        let length = bytes.iter().position(|&b| b == 0).unwrap_or(16);
+        let name = core::str::from_utf8(&bytes[..length]).unwrap_or("");
+        let requester = request.core as usize;
+        let started = match self.spawner.as_mut() {
+            Some(spawner) => spawner.spawn(name, CHILD_RAM_BITS, CHILD_PRIORITY),
+            None => Err(SpawnError::NoModules),
+        };
+        match started {
+            Ok(child) => {
+                self.share_core();
+                self.children.push((requester, request.c, child));
+            }
+            Err(error) => {
+                let result = if error == SpawnError::NotFound { SPAWN_NOT_FOUND } else { SPAWN_FAILED };
+                println!("monitor: core {}: cannot spawn {name:?}: {error:?}", self.me);
+                self.links.control(
+                    requester,
+                    Control { op: SPAWNED, a: request.c, b: result, ..Control::default() },
+                );
+            }
+        }
+    }
+
+    /// Answers for the children that ended, and destroys them.
+    fn reap(&mut self) -> bool {
+        let mut progress = false;
+        let mut i = 0;
+        while i < self.children.len() {
+            let (requester, id, child) = self.children[i];
+            match child.dispatcher.status() {
+                Ok(status) if !status.ended() => i += 1,
+                status => {
+                    let (result, value) = match status {
+                        Ok(s) if s.outcome == 0 => (SPAWN_OK, s.value as u64),
+                        Ok(s) => (SPAWN_CRASHED, s.value as u64),
+                        Err(_) => (SPAWN_CRASHED, 0),
+                    };
+                    let _ = child.destroy();
+                    self.children.swap_remove(i);
+                    self.links.control(
+                        requester,
+                        Control { op: SPAWNED, a: id, b: result, c: value, ..Control::default() },
+                    );
+                    progress = true;
+                }
+            }
+        }
+        progress
     }
 
     /// Runs the event loop until `done` holds (checked after every event),

@@ -25,7 +25,7 @@ use userland::sibling::Siblings;
 use userland::{allocator, println};
 
 use crate::bind;
-use crate::node::{Control, Node};
+use crate::node::{self, Control, Node};
 use crate::window::Window;
 
 /// Control ops.
@@ -308,6 +308,7 @@ fn drive(node: &mut Node, env: &mut Env) -> (u32, u32) {
     let length = node.monitor.applied();
     everywhere(node, env, &mut tally, step(LOOKUP, length, 0, 0));
 
+    spawn_everywhere(node, &mut tally);
     if let Some(&last) = peers.last() {
         ram_transfer(node, env, &mut tally, last);
         remote_revoke(node, env, &mut tally, &peers);
@@ -373,6 +374,39 @@ fn remote_revoke(node: &mut Node, env: &mut Env, tally: &mut Tally, peers: &[usi
     on(node, tally, peers[0], step(REVOKE, 0, obj.0, 0));
     let length = node.monitor.applied();
     everywhere(node, env, tally, step(GONE, length, obj.0, frame_slot as u64));
+}
+
+/// `hello` started on every core through its monitor (the request
+/// forwarded over the links; this core's own too), each run to its end; a
+/// program that does not exist is refused with an answer.
+fn spawn_everywhere(node: &mut Node, tally: &mut Tally) {
+    let (lo, hi) = node::pack_name("hello");
+    let cores: Vec<usize> = core::iter::once(node.me).chain(node.peers()).collect();
+    for &core in &cores {
+        node.links
+            .control(core, Control { op: node::SPAWN, a: lo, b: hi, c: core as u64, ..Control::default() });
+    }
+    let mut answered = 0u64;
+    for _ in &cores {
+        match node.expect(node::SPAWNED, TIMEOUT_MS) {
+            Some(answer) => {
+                answered |= 1 << answer.a;
+                let ok = answer.b == node::SPAWN_OK && answer.c == 0;
+                tally.check(ok, || {
+                    format!("spawn hello on core {}: result {} status {}", answer.a, answer.b, answer.c)
+                });
+            }
+            None => tally.check(false, || "spawn: an answer is missing".into()),
+        }
+    }
+    let all = cores.iter().fold(0u64, |set, &c| set | 1 << c);
+    tally.check(answered == all, || format!("spawn: answers from {answered:#x}, expected {all:#x}"));
+    let target = *cores.last().unwrap_or(&node.me);
+    let (lo, hi) = node::pack_name("no-such-program");
+    node.links.control(target, Control { op: node::SPAWN, a: lo, b: hi, c: 99, ..Control::default() });
+    let answer = node.expect(node::SPAWNED, TIMEOUT_MS);
+    let refused = answer.is_some_and(|a| a.a == 99 && a.b == node::SPAWN_NOT_FOUND);
+    tally.check(refused, || format!("spawn of a missing program: {answer:?}"));
 }
 
 /// The last core serves a channel it made; this core binds to it by name

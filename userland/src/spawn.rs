@@ -1,0 +1,317 @@
+//! Starting a program from the boot modules on this core, at EL0, by
+//! capability invocations only (what a monitor does for "spawn on core i").
+//!
+//! The program gets its own address space (an L0 VNode and the tables its
+//! segments, stack and dispatcher frame need), its own root CNode (radix 8,
+//! laid out like the first program's: 1 itself, 2 its L0, 3 its dispatcher,
+//! 4 its RAM, 5 the Kernel capability) and a dispatcher started at its ELF
+//! entry with the first program's registers (core, cores, frame address).
+//! Every object of the child lives in the child's CNode, so deleting that
+//! CNode (`Child::destroy`) takes all of them with it. The loader copies the
+//! segments through one scratch page of the caller's address space.
+
+extern crate alloc;
+
+use alloc::collections::BTreeMap;
+use caps::abi::layout::{FRAME, MODULES, STACK_SIZE, STACK_TOP};
+use elf::abi::{EM_AARCH64, ET_EXEC, PF_W, PF_X, PT_LOAD};
+use elf::endian::LittleEndian;
+use elf::ElfBytes;
+
+use crate::allocator::{allocate_ram, allocate_slot};
+use crate::cap::{CNode, Dispatcher, Kernel, Ram, VNode};
+use crate::cptr::{CPtr, KERNEL_SLOT, RAM_SLOT, ROOT_CNODE_SLOT};
+use crate::error::Error;
+use crate::heap::{HeapTables, L2_ENTRY_SIZE};
+use crate::object::{self, ObjectType, PAGE_BITS, PAGE_SIZE, TABLE_BITS};
+use crate::rights::Rights;
+
+/// Radix of a child's root CNode.
+const CHILD_RADIX: usize = 8;
+/// The child's slots (as in `caps::abi::slot`).
+const SELF: usize = 1;
+const L0: usize = 2;
+const DISPATCHER: usize = 3;
+const RAM: usize = 4;
+const KERNEL: usize = 5;
+/// The first slot of the child's CNode for the loader's objects.
+const FIRST_OBJECT: usize = 16;
+
+/// Why a program could not be started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnError {
+    /// No boot modules.
+    NoModules,
+    /// No program of that name.
+    NotFound,
+    /// Not a static AArch64 executable, or a segment out of place.
+    BadElf,
+    /// The child's CNode is full (the program is too large).
+    TooLarge,
+    /// A capability invocation failed.
+    Kernel(Error),
+}
+
+impl From<Error> for SpawnError {
+    fn from(error: Error) -> Self {
+        SpawnError::Kernel(error)
+    }
+}
+
+/// The boot modules (the initrd's CPIO archive), mapped read-only by the
+/// kernel into every core's first program.
+pub fn modules() -> Result<&'static [u8], SpawnError> {
+    let [offset, length, _] = Kernel::initial().modules().map_err(SpawnError::Kernel)?;
+    if length == 0 {
+        return Err(SpawnError::NoModules);
+    }
+    let start = MODULES as usize + offset;
+    // SAFETY: the kernel maps the pages holding the initrd's `length`
+    // bytes read-only at `MODULES` (from the page of its first byte) in
+    // every first program, for good; nothing writes them.
+    Ok(unsafe { core::slice::from_raw_parts(start as *const u8, length) })
+}
+
+/// The names of the programs in the boot modules.
+pub fn programs() -> impl Iterator<Item = &'static str> {
+    modules()
+        .into_iter()
+        .flat_map(|m| cpio_reader::iter_files(m).map(|entry| entry.name().trim_start_matches("./")))
+}
+
+/// The program `name` in the boot modules.
+pub fn find(name: &str) -> Result<&'static [u8], SpawnError> {
+    let modules = modules()?;
+    cpio_reader::iter_files(modules)
+        .find(|entry| entry.name().trim_start_matches("./") == name)
+        .map(|entry| entry.file())
+        .ok_or(SpawnError::NotFound)
+}
+
+/// A started program.
+#[derive(Clone, Copy, Debug)]
+pub struct Child {
+    /// Its root CNode, in the caller's root CNode.
+    pub cnode: CNode,
+    /// Its dispatcher (in its own CNode).
+    pub dispatcher: Dispatcher,
+}
+
+impl Child {
+    /// Deletes the child's CNode: the dispatcher (ending it if it runs),
+    /// its address space and its RAM go with it.
+    pub fn destroy(self) -> Result<(), Error> {
+        CNode::root().delete(self.cnode.cptr().address())
+    }
+}
+
+/// Loads programs, with one scratch page of the caller's address space.
+pub struct Spawner {
+    scratch: VNode,
+    scratch_va: usize,
+}
+
+/// The slots of one child's CNode, and its translation tables.
+struct Builder {
+    cnode: usize,
+    next: usize,
+    tables: BTreeMap<(usize, usize), usize>,
+}
+
+impl Builder {
+    /// A pointer to slot `index` of the child's CNode (through the
+    /// caller's root CNode).
+    fn slot(&self, index: usize) -> CPtr {
+        CPtr::new((self.cnode << CHILD_RADIX) | index, (2 * CHILD_RADIX) as u8)
+    }
+
+    /// Makes one object of `kind` from the caller's RAM into the child's
+    /// next free slot.
+    fn make(&mut self, kind: ObjectType, size_bits: usize, object_bits: u32) -> Result<usize, SpawnError> {
+        self.make_at(None, kind, size_bits, object_bits)
+    }
+
+    fn make_at(
+        &mut self,
+        index: Option<usize>,
+        kind: ObjectType,
+        size_bits: usize,
+        object_bits: u32,
+    ) -> Result<usize, SpawnError> {
+        let index = match index {
+            Some(index) => index,
+            None if self.next < 1 << CHILD_RADIX => {
+                self.next += 1;
+                self.next - 1
+            }
+            None => return Err(SpawnError::TooLarge),
+        };
+        let offset = allocate_ram(object_bits)?;
+        Ram::initial().retype(kind, size_bits, offset, CPtr::slot(self.cnode), index, 1)?;
+        Ok(index)
+    }
+
+    /// The L3 table (slot) covering `va`, made (with its L1 and L2) if
+    /// needed.
+    fn table(&mut self, va: usize) -> Result<usize, SpawnError> {
+        let mut parent = L0;
+        for level in 1..=3 {
+            let shift = 39 - 9 * (level - 1);
+            let key = (level, va >> shift);
+            parent = match self.tables.get(&key) {
+                Some(&slot) => slot,
+                None => {
+                    let kind = ObjectType::vnode(level).ok_or(SpawnError::BadElf)?;
+                    let slot = self.make(kind, 0, TABLE_BITS)?;
+                    let entry = (va >> shift) & 511;
+                    VNode::new(self.slot(parent)).map(self.slot(slot), entry, Rights::READ_WRITE)?;
+                    self.tables.insert(key, slot);
+                    slot
+                }
+            };
+        }
+        Ok(parent)
+    }
+
+    /// Maps the capability in child slot `slot` (a 4 KiB frame or the
+    /// dispatcher's frame) at `va`.
+    fn map(&mut self, slot: usize, va: usize, rights: Rights) -> Result<(), SpawnError> {
+        let table = self.table(va)?;
+        VNode::new(self.slot(table)).map(self.slot(slot), (va >> 12) & 511, rights)?;
+        Ok(())
+    }
+}
+
+impl Spawner {
+    /// A spawner whose scratch page is the first entry of a new L3 table at
+    /// entry `l2_entry` of the heap's L2 table.
+    pub fn new(heap: &HeapTables, l2_entry: usize) -> Result<Spawner, Error> {
+        let scratch = object::vnode(3)?;
+        heap.l2.map(scratch.cptr(), l2_entry, Rights::READ_WRITE)?;
+        Ok(Spawner { scratch, scratch_va: heap.base + l2_entry * L2_ENTRY_SIZE })
+    }
+
+    /// Starts program `name` with `1 << ram_bits` bytes of RAM of its own
+    /// (taken from the caller's), at `priority`.
+    pub fn spawn(&mut self, name: &str, ram_bits: u32, priority: usize) -> Result<Child, SpawnError> {
+        let image = find(name)?;
+        let file = ElfBytes::<LittleEndian>::minimal_parse(image).map_err(|_| SpawnError::BadElf)?;
+        if file.ehdr.e_machine != EM_AARCH64 || file.ehdr.e_type != ET_EXEC {
+            return Err(SpawnError::BadElf);
+        }
+        let cnode_slot = allocate_slot()?;
+        let bits = CHILD_RADIX as u32 + caps::SLOT_BITS as u32;
+        Ram::new(CPtr::slot(RAM_SLOT)).retype(
+            ObjectType::CNode,
+            CHILD_RADIX,
+            allocate_ram(bits)?,
+            CPtr::slot(ROOT_CNODE_SLOT),
+            cnode_slot,
+            1,
+        )?;
+        let cnode = CNode::at(cnode_slot);
+        let mut child = Builder { cnode: cnode_slot, next: FIRST_OBJECT, tables: BTreeMap::new() };
+        let loaded = self.load(&mut child, &file, image, ram_bits).and_then(|entry| {
+            let dispatcher = Dispatcher::new(child.slot(DISPATCHER));
+            dispatcher.set_priority(priority)?;
+            dispatcher.setup_program(
+                CPtr::slot(cnode_slot),
+                child.slot(L0),
+                entry,
+                STACK_TOP as usize,
+                FRAME as usize,
+            )?;
+            dispatcher.start()?;
+            Ok(Child { cnode, dispatcher })
+        });
+        if loaded.is_err() {
+            // Everything made so far is in the child's CNode.
+            let _ = CNode::root().delete(cnode_slot);
+        }
+        loaded
+    }
+
+    /// Builds the child's objects and address space; returns its entry.
+    fn load(
+        &mut self,
+        child: &mut Builder,
+        file: &ElfBytes<'_, LittleEndian>,
+        image: &[u8],
+        ram_bits: u32,
+    ) -> Result<usize, SpawnError> {
+        cnode_copy(child, SELF, CPtr::slot(child.cnode))?;
+        cnode_copy(child, KERNEL, CPtr::slot(KERNEL_SLOT))?;
+        child.make_at(Some(L0), ObjectType::VNodeL0, 0, TABLE_BITS)?;
+        child.make_at(Some(DISPATCHER), ObjectType::Dispatcher, 0, object::DISPATCHER_BITS)?;
+        child.make_at(Some(RAM), ObjectType::Ram, ram_bits as usize, ram_bits)?;
+        let segments = file.segments().ok_or(SpawnError::BadElf)?;
+        for segment in segments.iter().filter(|s| s.p_type == PT_LOAD) {
+            let (vaddr, memsz, filesz) =
+                (segment.p_vaddr as usize, segment.p_memsz as usize, segment.p_filesz as usize);
+            let start = vaddr & !(PAGE_SIZE - 1);
+            let end = vaddr.checked_add(memsz).ok_or(SpawnError::BadElf)?;
+            if start == 0 || end > FRAME as usize || filesz > memsz {
+                return Err(SpawnError::BadElf);
+            }
+            let offset = segment.p_offset as usize;
+            let data = image
+                .get(offset..offset.checked_add(filesz).ok_or(SpawnError::BadElf)?)
+                .ok_or(SpawnError::BadElf)?;
+            let mut rights = Rights::READ;
+            if segment.p_flags & PF_W != 0 {
+                rights = rights | Rights::WRITE;
+            }
+            if segment.p_flags & PF_X != 0 {
+                rights = rights | Rights::EXECUTE;
+            }
+            let mut page = start;
+            while page < end {
+                let frame = child.make(ObjectType::Frame, PAGE_BITS as usize, PAGE_BITS)?;
+                self.fill(child.slot(frame), page, vaddr, data)?;
+                child.map(frame, page, rights)?;
+                page += PAGE_SIZE;
+            }
+        }
+        let mut page = (STACK_TOP - STACK_SIZE) as usize;
+        while page < STACK_TOP as usize {
+            let frame = child.make(ObjectType::Frame, PAGE_BITS as usize, PAGE_BITS)?;
+            child.map(frame, page, Rights::READ_WRITE)?;
+            page += PAGE_SIZE;
+        }
+        child.map(DISPATCHER, FRAME as usize, Rights::READ_WRITE)?;
+        Ok(file.ehdr.e_entry as usize)
+    }
+
+    /// Copies the part of `data` (a segment's file bytes, starting at
+    /// `segment_start`) that falls into the page at `page` into the fresh
+    /// (zeroed) frame at `frame`, through the scratch page.
+    fn fill(
+        &mut self,
+        frame: CPtr,
+        page: usize,
+        segment_start: usize,
+        data: &[u8],
+    ) -> Result<(), SpawnError> {
+        let from = page.max(segment_start);
+        let to = (page + PAGE_SIZE).min(segment_start + data.len());
+        if from >= to {
+            return Ok(());
+        }
+        self.scratch.map(frame, 0, Rights::READ_WRITE)?;
+        let source = &data[from - segment_start..to - segment_start];
+        // SAFETY: the scratch page was just mapped read-write to `frame`, a
+        // page nothing else uses; the copy stays inside it.
+        unsafe {
+            let target = (self.scratch_va + (from - page)) as *mut u8;
+            core::ptr::copy_nonoverlapping(source.as_ptr(), target, source.len());
+        }
+        self.scratch.unmap(frame)?;
+        Ok(())
+    }
+}
+
+/// Copies the capability at `source` into slot `index` of the child's CNode.
+fn cnode_copy(child: &Builder, index: usize, source: CPtr) -> Result<(), SpawnError> {
+    CNode::at(child.cnode).copy(index, source)?;
+    Ok(())
+}
