@@ -35,12 +35,12 @@
 //!   operation started by a core that is still live completed exactly once
 //!   (an operation never completes twice, crashed or not).
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::message::{Message, Operation, Outbox, Outcome, Wire};
+use crate::message::{Effect, Message, Operation, Outbox, Outcome, Wire};
 use crate::monitor::{CopyState, Monitor, SEQUENCER};
 use crate::replica::CapState;
 use crate::topology::Topology;
@@ -70,6 +70,7 @@ impl Rng {
 struct Collect {
     sends: Vec<(CoreId, Message)>,
     done: Vec<(OpId, Outcome)>,
+    effects: Vec<Effect>,
 }
 
 impl Outbox for Collect {
@@ -78,6 +79,9 @@ impl Outbox for Collect {
     }
     fn complete(&mut self, op: OpId, outcome: Outcome) {
         self.done.push((op, outcome));
+    }
+    fn effect(&mut self, effect: Effect) {
+        self.effects.push(effect);
     }
 }
 
@@ -102,6 +106,10 @@ pub struct Sim {
     pub max_hops: u32,
     /// Invariant violations found so far.
     pub violations: Vec<String>,
+    /// Per core, what the effects made real: capability copies and RAM
+    /// units (what the target's kernel objects would be).
+    real_copies: Vec<BTreeSet<ObjId>>,
+    real_units: Vec<BTreeSet<u32>>,
 }
 
 impl Sim {
@@ -124,6 +132,10 @@ impl Sim {
             messages: 0,
             max_hops: 0,
             violations: Vec::new(),
+            real_copies: (0..n).map(|_| BTreeSet::new()).collect(),
+            real_units: (0..n as u32)
+                .map(|c| (c * units_per_core..(c + 1) * units_per_core).collect())
+                .collect(),
         }
     }
 
@@ -191,7 +203,23 @@ impl Sim {
                 self.queues[core.index() * self.n + to.index()].push_back((message, hop));
             }
         }
+        for effect in collect.effects {
+            let (copies, units) = (&mut self.real_copies[core.index()], &mut self.real_units[core.index()]);
+            let twice = match effect {
+                Effect::CopyIn { obj, .. } => !copies.insert(obj),
+                Effect::CopyOut { obj } => !copies.remove(&obj),
+                Effect::RamIn(range) => !range.units().fold(true, |all, u| units.insert(u) && all),
+                Effect::RamOut(range) => !range.units().fold(true, |all, u| units.remove(&u) && all),
+            };
+            if twice {
+                self.violation(format!("step {}: core {}: effect {effect:?} repeats", self.step, core.0));
+            }
+        }
         for (op, outcome) in collect.done {
+            if let Outcome::Created(obj) = outcome {
+                // The creator makes its copy itself.
+                self.real_copies[core.index()].insert(obj);
+            }
             if self.completed.insert(op, (outcome, self.clock[core.index()])).is_some() {
                 self.violation(format!("{op:?} completed twice"));
             }
@@ -281,6 +309,20 @@ impl Sim {
             let m = &self.monitors[core.index()];
             if !m.owns_unit(u) || !m.is_busy(u) || m.free_unit(u) {
                 self.violation(format!("step {}: busy RAM unit {u} of core {} lost", self.step, core.0));
+            }
+        }
+        // What the effects made real is exactly what the protocol says each
+        // core may use.
+        for c in self.live().collect::<Vec<_>>() {
+            let m = &self.monitors[c];
+            let live: BTreeSet<ObjId> = m.held().filter(|&(_, s)| s == CopyState::Live).map(|(o, _)| o).collect();
+            let owned: BTreeSet<u32> = (0..units).filter(|&u| m.owns_unit(u)).collect();
+            if live != self.real_copies[c] {
+                let real = self.real_copies[c].clone();
+                self.violation(format!("step {}: core {c}: real copies {real:?}, live copies {live:?}", self.step));
+            }
+            if owned != self.real_units[c] {
+                self.violation(format!("step {}: core {c}: real RAM units differ from owned ones", self.step));
             }
         }
         for i in 0..self.revoked.len() {
