@@ -485,6 +485,13 @@ impl Monitor {
 
     /// Applies one entry to the replica and performs this core's local effects.
     fn apply(&mut self, update: Update, out: &mut impl Outbox) {
+        // A dead core's RAM goes to the lowest core still online.
+        let orphans: Vec<u32> = match update {
+            Update::CoreDown { core } => {
+                (0..self.replica.ram_units()).filter(|&u| self.replica.ram_owner(u) == Some(core)).collect()
+            }
+            _ => Vec::new(),
+        };
         let applied = self.replica.apply(&update);
         let valid = applied == Applied::Valid;
         let mine = |op: OpId| op.core == self.me;
@@ -583,7 +590,13 @@ impl Monitor {
                     out.complete(op, outcome);
                 }
             }
-            Update::CoreDown { .. } => {}
+            Update::CoreDown { .. } => {
+                if valid && self.replica.online().first() == Some(self.me) {
+                    for range in runs(&orphans) {
+                        out.effect(Effect::RamIn(range));
+                    }
+                }
+            }
         }
     }
 
@@ -600,4 +613,16 @@ impl Monitor {
             }
         }
     }
+}
+
+/// Consecutive runs of the sorted `units`, as ranges.
+fn runs(units: &[u32]) -> Vec<RamRange> {
+    let mut ranges: Vec<RamRange> = Vec::new();
+    for &u in units {
+        match ranges.last_mut() {
+            Some(last) if last.base + last.count == u => last.count += 1,
+            _ => ranges.push(RamRange { base: u, count: 1 }),
+        }
+    }
+    ranges
 }

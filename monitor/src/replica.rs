@@ -213,6 +213,12 @@ impl Replica {
                 let valid = self.online.contains(core);
                 if valid {
                     self.online.remove(core);
+                    // Its RAM goes to the lowest core still online.
+                    if let Some(heir) = self.online.first() {
+                        for owner in self.ram_owner.iter_mut().filter(|o| **o == core) {
+                            *owner = heir;
+                        }
+                    }
                     self.registry.retain(|_, r| r.registrant != core);
                     for rec in self.caps.values_mut() {
                         if rec.copies.contains(core) {

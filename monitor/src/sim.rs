@@ -299,7 +299,8 @@ impl Sim {
     pub fn check_step(&mut self) {
         let units = self.monitors[0].replica().ram_units();
         for u in 0..units {
-            let owners = self.monitors.iter().filter(|m| m.owns_unit(u)).count();
+            // A crash-stopped monitor uses nothing any more.
+            let owners = self.live().filter(|&c| self.monitors[c].owns_unit(u)).count();
             if owners > 1 {
                 self.violation(format!("step {}: RAM unit {u} owned by {owners} cores", self.step));
             }
@@ -315,14 +316,21 @@ impl Sim {
         // core may use.
         for c in self.live().collect::<Vec<_>>() {
             let m = &self.monitors[c];
-            let live: BTreeSet<ObjId> = m.held().filter(|&(_, s)| s == CopyState::Live).map(|(o, _)| o).collect();
+            let live: BTreeSet<ObjId> =
+                m.held().filter(|&(_, s)| s == CopyState::Live).map(|(o, _)| o).collect();
             let owned: BTreeSet<u32> = (0..units).filter(|&u| m.owns_unit(u)).collect();
             if live != self.real_copies[c] {
                 let real = self.real_copies[c].clone();
-                self.violation(format!("step {}: core {c}: real copies {real:?}, live copies {live:?}", self.step));
+                self.violation(format!(
+                    "step {}: core {c}: real copies {real:?}, live copies {live:?}",
+                    self.step
+                ));
             }
             if owned != self.real_units[c] {
-                self.violation(format!("step {}: core {c}: real RAM units differ from owned ones", self.step));
+                self.violation(format!(
+                    "step {}: core {c}: real RAM units differ from owned ones",
+                    self.step
+                ));
             }
         }
         for i in 0..self.revoked.len() {
@@ -369,7 +377,8 @@ impl Sim {
         }
         if self.crashed.is_empty() {
             for u in 0..self.monitors[0].replica().ram_units() {
-                let owners = self.monitors.iter().filter(|m| m.owns_unit(u)).count();
+                // A crash-stopped monitor uses nothing any more.
+                let owners = self.live().filter(|&c| self.monitors[c].owns_unit(u)).count();
                 if owners != 1 {
                     problems.push(format!("quiescent: RAM unit {u} owned by {owners} cores"));
                 }

@@ -396,3 +396,24 @@ fn capability_descriptions_are_replicated() {
     b.apply(&Update::CapCreate { obj: ObjId(1), op, desc: CapDesc { bytes: 0x1000, ..FRAME } });
     assert_ne!(a.digest(), b.digest());
 }
+
+#[test]
+fn dead_cores_ram_goes_to_the_lowest_live_core() {
+    let mut sim = Sim::new(Topology::flat(4), 4);
+    // Core 3 takes two of core 2's units, then core 2 and core 3 die.
+    let op = sim.start(c(3), Operation::RequestRam { count: 2 });
+    quiet_ok(&mut sim);
+    assert!(matches!(done(&sim, op), Outcome::Ram(_)));
+    sim.crash(c(2));
+    quiet_ok(&mut sim);
+    sim.crash(c(3));
+    quiet_ok(&mut sim);
+    let m = &sim.monitors[0];
+    for u in 8..16 {
+        assert_eq!(m.replica().ram_owner(u), Some(c(0)), "unit {u}");
+        assert!(m.owns_unit(u), "unit {u} not usable by the heir");
+    }
+    // Every replica agrees, and the heir's effects made the units real
+    // (check_step compares them in every step).
+    assert_eq!(sim.monitors[1].replica().ram_owned_by(c(0)), 12);
+}
