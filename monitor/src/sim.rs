@@ -208,8 +208,8 @@ impl Sim {
             let twice = match effect {
                 Effect::CopyIn { obj, .. } => !copies.insert(obj),
                 Effect::CopyOut { obj } => !copies.remove(&obj),
-                Effect::RamIn(range) => !range.units().fold(true, |all, u| units.insert(u) && all),
-                Effect::RamOut(range) => !range.units().fold(true, |all, u| units.remove(&u) && all),
+                Effect::RamIn(range) => range.units().filter(|&u| !units.insert(u)).count() > 0,
+                Effect::RamOut(range) => range.units().filter(|u| !units.remove(u)).count() > 0,
             };
             if twice {
                 self.violation(format!("step {}: core {}: effect {effect:?} repeats", self.step, core.0));
