@@ -171,6 +171,8 @@ pub mod method {
         pub const SET_PRIORITY: u64 = 5;
         /// Directed yield: run it now (the caller stays runnable).
         pub const YIELD_TO: u64 = 6;
+        /// Name it (16 bytes in two words, zero-padded) for the console.
+        pub const NAME: u64 = 7;
     }
 
     /// Endpoint methods.

@@ -46,6 +46,8 @@ pub mod dispatcher {
     pub const SET_PRIORITY: usize = caps::abi::method::dispatcher::SET_PRIORITY as usize;
     /// Directed yield.
     pub const YIELD_TO: usize = caps::abi::method::dispatcher::YIELD_TO as usize;
+    /// Name it for the console.
+    pub const NAME: usize = caps::abi::method::dispatcher::NAME as usize;
 }
 
 /// Kernel methods.

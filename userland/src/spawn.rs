@@ -221,6 +221,8 @@ impl Spawner {
                 STACK_TOP as usize,
                 FRAME as usize,
             )?;
+            // After `setup`, which gives it its creator's name.
+            dispatcher.set_name(name)?;
             dispatcher.start()?;
             Ok(Child { cnode, dispatcher })
         });

@@ -342,6 +342,14 @@ fn dispatcher_method(
             }
             Ok([0; 3])
         }
+        dispatcher::NAME => {
+            // 16 bytes, zero-padded; shown in `exit:`/`fault:` lines.
+            let mut name = [0u8; 16];
+            name[..8].copy_from_slice(&frame.registers[2].to_le_bytes());
+            name[8..].copy_from_slice(&frame.registers[3].to_le_bytes());
+            object.name = name;
+            Ok([0; 3])
+        }
         _ => Err(SysError::InvalidMethod),
     }
 }
@@ -377,6 +385,7 @@ fn endpoint_method(
 }
 
 /// Kernel.print / power_off / null / identify.
+#[inline(always)]
 fn kernel(me: &CpuDriver, user: &UserCore, method: u64, a: [u64; 2]) -> SysResult {
     match method {
         kernel::PRINT => print(user, a[0], a[1]),

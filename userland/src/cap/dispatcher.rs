@@ -121,6 +121,18 @@ impl Dispatcher {
         Ok(Status { state, outcome, value })
     }
 
+    /// Names it (up to 16 bytes) in the kernel's `exit:`/`fault:` lines
+    /// (`setup` gives it its creator's name: name it after `setup`).
+    pub fn set_name(self, name: &str) -> Result<()> {
+        let mut bytes = [0u8; 16];
+        for (dst, src) in bytes.iter_mut().zip(name.bytes()) {
+            *dst = src;
+        }
+        let (lo, hi) = bytes.split_at(8);
+        let word = |b: &[u8]| usize::from_le_bytes(b.try_into().unwrap_or_default());
+        self.invoke(dispatcher::NAME, [word(lo), word(hi), 0, 0, 0, 0]).map(drop)
+    }
+
     /// Sets its priority (0 to 31; higher runs first; 16 by default).
     pub fn set_priority(self, priority: usize) -> Result<()> {
         self.invoke(dispatcher::SET_PRIORITY, [priority, 0, 0, 0, 0, 0]).map(drop)

@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::Ident;
 
 use crate::model::{Field, FieldType};
 
@@ -83,11 +84,34 @@ pub fn bound_checks(fields: &[Field]) -> TokenStream {
 /// to local variables of their names) and then evaluates `call(caps,
 /// encode)`: an endpoint method call given the array of capability fields
 /// and the closure that writes the payload.
+///
+/// If every field but the capabilities has a fixed size, the length is a
+/// constant and each field is written at its constant position
+/// (`Writer::put`): plain stores, no position to compute.
 pub fn send(fields: &[Field], call: impl FnOnce(TokenStream, TokenStream) -> TokenStream) -> TokenStream {
     let payload: Vec<_> = fields.iter().filter(|field| !field.is_cap()).map(|field| &field.name).collect();
     let caps = fields.iter().filter(|field| field.is_cap()).map(|field| &field.name);
+    let caps = quote!([#(#caps),*]);
+    if let Some(layout) = payload_layout(fields) {
+        let count = payload.len();
+        let indices = 0..count;
+        let call = call(
+            caps,
+            quote! {
+                |__writer: &mut ::stubs::wire::Writer<'_>| {
+                    #(__writer.put(&#payload, __AT[#indices]);)*
+                }
+            },
+        );
+        return quote! {{
+            const __AT: [usize; #count] = ::stubs::wire::fixed_positions(#layout);
+            const __LENGTH: usize = ::stubs::wire::fixed_length(#layout);
+            let __length: usize = __LENGTH;
+            #call
+        }};
+    }
     let call = call(
-        quote!([#(#caps),*]),
+        caps,
         quote! {
             |__writer: &mut ::stubs::wire::Writer<'_>| {
                 #(::stubs::wire::Encode::encode(&#payload, __writer);)*
@@ -119,28 +143,66 @@ pub fn decoders(fields: &[Field], map_error: &TokenStream) -> Vec<TokenStream> {
         .collect()
 }
 
+/// A constant expression: the layout of the payload of `fields` (all but
+/// the capabilities), an array of `(ALIGN, COUNT)` of `wire::Fixed` for
+/// `wire::fixed_positions` and `wire::fixed_length`, if each has a fixed
+/// size (integers, `bool`s and arrays of them).
+pub fn payload_layout(fields: &[Field]) -> Option<TokenStream> {
+    let entries = fields
+        .iter()
+        .filter(|field| !field.is_cap())
+        .map(|field| match &field.kind {
+            FieldType::Scalar(_) | FieldType::Array(..) => {
+                let ty = owned(&field.kind, &TokenStream::new());
+                Some(quote! {
+                    (<#ty as ::stubs::wire::Fixed>::ALIGN, <#ty as ::stubs::wire::Fixed>::COUNT)
+                })
+            }
+            FieldType::Bytes(_) | FieldType::Str(_) | FieldType::Cap => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(quote!([#(#entries),*]))
+}
+
 /// A constant expression: the payload length of `fields` in bytes, if it is
 /// the same for every value (integers, `bool`s and arrays of them only; no
 /// capability). It is what `Encode::end` gives, field after field.
 pub fn fixed_length(fields: &[Field]) -> Option<TokenStream> {
-    let steps = fields
-        .iter()
-        .map(|field| match &field.kind {
-            FieldType::Scalar(name) => Some(quote! {
-                let __end = ::stubs::wire::align_up(__end, <#name as ::stubs::wire::Scalar>::SIZE)
-                    + <#name as ::stubs::wire::Scalar>::SIZE;
-            }),
-            FieldType::Array(element, length) => Some(quote! {
-                let __end = match (#length) {
-                    0 => __end,
-                    __length => {
-                        ::stubs::wire::align_up(__end, <#element as ::stubs::wire::Scalar>::SIZE)
-                            + __length * <#element as ::stubs::wire::Scalar>::SIZE
-                    }
-                };
-            }),
-            FieldType::Bytes(_) | FieldType::Str(_) | FieldType::Cap => None,
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(quote!({ let __end: usize = 0; #(#steps)* __end }))
+    if fields.iter().any(Field::is_cap) {
+        return None;
+    }
+    let layout = payload_layout(fields)?;
+    Some(quote!(::stubs::wire::fixed_length(#layout)))
+}
+
+/// Statements that read `fields` (all of a fixed size, no capability) from
+/// the payload words `payload` at the constant positions `positions` (an
+/// array of `wire::fixed_positions`) into local variables of their names,
+/// or else evaluate `reject` (which must diverge) with the error code
+/// `__code`: the fields of a one-fragment message whose header was checked
+/// in one comparison (so its length is exact), read straight from the
+/// fragment.
+pub fn fixed_decoding(
+    fields: &[Field],
+    payload: &TokenStream,
+    positions: &Ident,
+    reject: &TokenStream,
+) -> TokenStream {
+    let names: Vec<_> = fields.iter().map(|field| &field.name).collect();
+    let types: Vec<_> = fields.iter().map(|field| owned(&field.kind, &TokenStream::new())).collect();
+    let indices = 0..fields.len();
+    quote! {
+        #[allow(unused_variables, clippy::let_unit_value)]
+        let __fields = {
+            let __payload: &[u64] = #payload;
+            (|| -> ::core::result::Result<_, ::stubs::ErrorCode> {
+                #(let #names: #types = <#types as ::stubs::wire::Fixed>::read(__payload, #positions[#indices])?;)*
+                ::core::result::Result::Ok((#(#names,)*))
+            })()
+        };
+        let (#(#names,)*) = match __fields {
+            ::core::result::Result::Ok(__fields) => __fields,
+            ::core::result::Result::Err(__code) => #reject,
+        };
+    }
 }

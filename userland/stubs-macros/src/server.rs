@@ -4,7 +4,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::expand::documented;
-use crate::fields::{decoders, fixed_length, owned, results_tuple, results_type, send};
+use crate::fields::{
+    decoders, fixed_decoding, fixed_length, owned, payload_layout, results_tuple, results_type, send,
+};
 use crate::model::{screaming, Interface, Message};
 
 /// The name of the handler trait.
@@ -107,38 +109,57 @@ fn arm(interface: &Interface, message: &Message) -> TokenStream {
     quote!(#interface_name::#number => { #decode #reply })
 }
 
+/// What serves a request of a fixed length without capabilities straight
+/// from the fragment received, once its header was checked in one
+/// comparison.
+struct Fast {
+    /// The constants of its header (its length, its header word but for
+    /// the request id) and of its fields' positions.
+    constants: TokenStream,
+    /// The match arm of `serve_received`.
+    serve: TokenStream,
+    /// The match arm of `poll_one`.
+    poll: TokenStream,
+}
+
 /// For a request of a fixed length without capabilities: the constants of
-/// its header (its length and its header word but for the request id) and
-/// the match arm of `serve_received` that serves it straight from the
-/// fragment received if the fragment has that header and no capability.
+/// its header and the match arms of `serve_received` and `poll_one` that
+/// serve it straight from the fragment received if the fragment has that
+/// header and no capability. Its fields are read at their constant
+/// positions, still checked (`bool`s).
 ///
-/// The arm evaluates to the `Served` outcome, or, for a reply of a fixed
-/// length without capabilities that fits one fragment, shows the outcome to
-/// `keep_going` itself and returns after sending the reply (with receiving
-/// the next request).
-fn fast_arm(interface: &Interface, message: &Message) -> Option<(TokenStream, TokenStream)> {
+/// The serving loop's arm evaluates to the `Served` outcome, or, for a reply
+/// of a fixed length without capabilities that fits one fragment, shows the
+/// outcome to `keep_going` itself and returns after sending the reply (with
+/// receiving the next request). The arm of `poll_one` returns the outcome,
+/// having sent the reply at once, as `dispatch::<false>` does.
+fn fast_arm(interface: &Interface, message: &Message) -> Option<Fast> {
     let interface_name = &interface.name;
     let number = screaming(&message.name);
     let length = fixed_length(&message.fields)?;
+    let layout = payload_layout(&message.fields)?;
+    let field_count = message.fields.len();
     let length_name = format_ident!("__LENGTH_{}", number);
     let key_name = format_ident!("__KEY_{}", number);
+    let at_name = format_ident!("__AT_{}", number);
     let mut constants = quote! {
         const #length_name: usize = #length;
         const #key_name: u64 = ::stubs::Header::single(
             ::stubs::Kind::Request, #interface_name::#number, 0, #length_name as u16, false,
         ).word();
+        const #at_name: [usize; #field_count] = ::stubs::wire::fixed_positions(#layout);
     };
-    let delivery = quote! {
-        self.endpoint.received_single(::stubs::Header::single(
-            ::stubs::Kind::Request, __number, __id, #length_name as u16, false,
-        ))
-    };
-    let reject = quote!(break '__arm self.endpoint.reject(true, __number, __id, __code)?);
-    let decode = decoding(message, &delivery, &reject);
+    let fits = quote!(::stubs::__private::fits_one(#length_name, <T::Words as ::stubs::Words>::LEN));
+    let decode = fixed_decoding(
+        &message.fields,
+        &quote!(self.endpoint.received_payload()),
+        &at_name,
+        &quote!(break '__arm self.endpoint.reject(true, __number, __id, __code)?),
+    );
     let generic = replying(message);
     let generic = quote! {
         let __sent: ::core::result::Result<(), ::stubs::RpcError> = #generic;
-        self.endpoint.replied(true, __number, __id, __sent)?
+        self.endpoint.replied(DEFER, __number, __id, __sent)?
     };
     let reply = match message.results.as_deref().map(|results| (results, fixed_length(results))) {
         Some((results, Some(reply_length))) => {
@@ -146,37 +167,53 @@ fn fast_arm(interface: &Interface, message: &Message) -> Option<(TokenStream, To
             constants.extend(quote!(const #reply_name: usize = #reply_length;));
             let call = handling(message);
             let tuple = results_tuple(results);
-            let payload = results.iter().map(|field| &field.name);
+            let sending = send(results, |_caps, encode| {
+                quote! {
+                    self.endpoint.reply_single_and_receive(
+                        ::stubs::Header::single(::stubs::Kind::Reply, __number, __id, #reply_name as u16, false),
+                        #encode,
+                        __keep,
+                    )
+                }
+            });
             quote! {
                 if ::stubs::__private::fits_one(#reply_name, <T::Words as ::stubs::Words>::LEN) {
                     #[allow(clippy::let_unit_value, clippy::unit_arg)]
                     let #tuple = #call;
-                    let __header = ::stubs::Header::single(
-                        ::stubs::Kind::Reply, __number, __id, #reply_name as u16, false,
-                    );
                     let __keep = __keep_going(::stubs::Served::Handled { number: __number, id: __id });
-                    return self.endpoint.reply_single_and_receive(
-                        __header,
-                        |__writer: &mut ::stubs::wire::Writer<'_>| {
-                            #(::stubs::wire::Encode::encode(&#payload, __writer);)*
-                        },
-                        __keep,
-                    );
+                    return #sending;
                 }
                 #generic
             }
         }
-        _ => generic,
+        _ => generic.clone(),
     };
-    let arm = quote! {
-        #key_name if ::stubs::__private::fits_one(#length_name, <T::Words as ::stubs::Words>::LEN) => '__arm: {
+    let serve = quote! {
+        #key_name if #fits => '__arm: {
             const DEFER: bool = true;
             let __number = #interface_name::#number;
             #decode
             #reply
         }
     };
-    Some((constants, arm))
+    let decode = fixed_decoding(
+        &message.fields,
+        &quote!(self.endpoint.polled_payload(&__words)),
+        &at_name,
+        &quote!(break '__arm self.endpoint.reject(false, __number, __id, __code)?),
+    );
+    let poll = quote! {
+        #interface_name::#number if __key == #key_name && #fits => {
+            let __served = '__arm: {
+                const DEFER: bool = false;
+                let __number = #interface_name::#number;
+                #decode
+                #generic
+            };
+            return ::core::result::Result::Ok(::core::option::Option::Some(__served));
+        }
+    };
+    Some(Fast { constants, serve, poll })
 }
 
 /// The handler trait and the dispatcher.
@@ -191,8 +228,37 @@ pub fn generate(interface: &Interface) -> TokenStream {
     };
     let handlers = interface.messages.iter().map(handler);
     let arms = interface.messages.iter().map(|message| arm(interface, message));
-    let (fast_constants, fast_arms): (Vec<_>, Vec<_>) =
-        interface.messages.iter().filter_map(|message| fast_arm(interface, message)).unzip();
+    let fast: Vec<Fast> =
+        interface.messages.iter().filter_map(|message| fast_arm(interface, message)).collect();
+    let fast_constants: Vec<_> = fast.iter().map(|fast| &fast.constants).collect();
+    let fast_arms = fast.iter().map(|fast| &fast.serve);
+    let poll_arms = fast.iter().map(|fast| &fast.poll);
+    // A fragment that starts a message is received into words of their own:
+    // a request served straight from them is never stored in the endpoint.
+    // Anything else is served by `poll_rest`, out of line, so that the fast
+    // path's registers are few.
+    let poll_one = match fast.is_empty() {
+        true => quote!(self.poll_rest(__server, false)),
+        false => quote! {
+            #(#fast_constants)*
+            if !self.endpoint.idle() {
+                return self.poll_rest(__server, false);
+            }
+            let mut __words = <T::Words as ::stubs::Words>::zeroed();
+            let mut __cap = ::core::option::Option::None;
+            if !self.endpoint.try_receive(&mut __words, &mut __cap)? {
+                return ::core::result::Result::Ok(::core::option::Option::None);
+            }
+            let (__key, __id) = ::stubs::header::fragment_key(&__words, __cap.is_some());
+            // One comparison after a jump on the message number.
+            match ::stubs::header::raw_number(__key) {
+                #(#poll_arms)*
+                _ => {}
+            }
+            self.endpoint.stage(__words, __cap);
+            self.poll_rest(__server, true)
+        },
+    };
     let trait_doc =
         format!("The server of `{interface_name}`: one method per message, called with checked fields only.");
     let dispatcher_doc =
@@ -233,12 +299,35 @@ pub fn generate(interface: &Interface) -> TokenStream {
             /// Serves one message if one is complete, without waiting: calls
             /// its handler and sends the reply, or sends an error reply if
             /// it fails a check. `None` if no message is complete yet.
+            ///
+            /// A request of a fixed length without capabilities that fits
+            /// one fragment is checked by comparing its header word with the
+            /// one expected and read straight from the fragment; any other
+            /// fragment is checked in full, with the same outcome.
             #[inline]
+            #[allow(unused_variables, unreachable_code)]
             pub fn poll_one(
                 &mut self,
                 __server: &mut (impl #bound + ?::core::marker::Sized),
             ) -> ::core::result::Result<::core::option::Option<::stubs::Served>, ::stubs::TransportError> {
-                match self.endpoint.poll(&#interface_name::REQUEST_SHAPES, ::stubs::Side::Server)? {
+                #poll_one
+            }
+
+            /// `poll_one` but for its fast path: serves the fragment staged
+            /// in the endpoint (if `staged`), or else polls, as
+            /// `Endpoint::poll` does.
+            #[inline(never)]
+            fn poll_rest(
+                &mut self,
+                __server: &mut (impl #bound + ?::core::marker::Sized),
+                __staged: bool,
+            ) -> ::core::result::Result<::core::option::Option<::stubs::Served>, ::stubs::TransportError> {
+                let __shapes = &#interface_name::REQUEST_SHAPES;
+                let __polled = match __staged {
+                    true => self.endpoint.poll_staged(__shapes, ::stubs::Side::Server)?,
+                    false => self.endpoint.poll(__shapes, ::stubs::Side::Server)?,
+                };
+                match __polled {
                     ::core::option::Option::None => ::core::result::Result::Ok(::core::option::Option::None),
                     ::core::option::Option::Some(__event) => {
                         self.dispatch::<false>(__server, __event).map(::core::option::Option::Some)

@@ -190,3 +190,22 @@ pub(crate) const fn identity(word: u64) -> u64 {
 pub(crate) fn header_word<W: crate::transport::Words>(words: &W) -> u64 {
     words.words().first().copied().unwrap_or(0)
 }
+
+/// A fragment's key, for generated code's fast paths: its header word with
+/// the request id bits cleared and bit 63 (reserved, so clear in a valid
+/// header) set if a capability came with it (`cap`); and its request id.
+/// A one-fragment message of a fixed length without capabilities has one
+/// key (its header word but for the id) when well formed.
+#[doc(hidden)]
+#[inline(always)]
+pub fn fragment_key<W: crate::transport::Words>(words: &W, cap: bool) -> (u64, RequestId) {
+    let word = header_word(words);
+    (word & !ID_BITS | u64::from(cap) << 63, raw_id(word))
+}
+
+/// The payload words of a fragment: all but the header word.
+#[doc(hidden)]
+#[inline(always)]
+pub fn payload<W: crate::transport::Words>(words: &W) -> &[u64] {
+    words.words().get(1..).unwrap_or_default()
+}

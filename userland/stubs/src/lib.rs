@@ -256,15 +256,22 @@
 //!
 //! A message whose fields all have a fixed size (integers, `bool`s and
 //! arrays of them, no capability) has a header known at compile time but
-//! for its request id. A blocking RPC checks such a reply, and the serving
-//! loop such a request, by comparing the fragment's header word with the
-//! one expected (and that no capability came with it); the fields are read
-//! with offsets and bounds known at compile time, still checked (`bool`s),
-//! and the one-fragment reply is built where it is sent from. Any other
-//! fragment takes the general path, which checks everything: each malformed
-//! message still gets its own error. Over a transport that costs nothing,
-//! the stubs add a few dozen instructions to a null round trip, both ends
-//! together (`examples/roundtrip.rs` counts them).
+//! for its request id, and each field a byte position known at compile
+//! time ([`wire::Fixed`]): it is written with plain stores (an array of
+//! `u64` is copied word for word). A blocking RPC checks such a reply, and
+//! the serving loop and `poll_one` such a request, by comparing the
+//! fragment's header word with the one expected (and that no capability
+//! came with it); `poll_one` compares once after a jump on the message
+//! number, on a fragment it receives into words of its own, so that the
+//! words a handler takes go from the transport to the handler without
+//! being stored in between. The fields are read from the fragment at their
+//! positions, still checked (`bool`s), and the one-fragment reply is built
+//! where it is sent from. Any other fragment takes the general path, which
+//! checks everything: each malformed message still gets its own error.
+//! Over a transport that costs nothing, the stubs add a few dozen
+//! instructions to a null round trip, both ends together
+//! (`examples/roundtrip.rs` counts them), and to a one-way message
+//! (`examples/monitor_link.rs`).
 #![no_std]
 #![forbid(unsafe_code)]
 

@@ -3,7 +3,9 @@
 use crate::delivery::{Delivery, Event, Pending, Shape, Side};
 use crate::endpoint::{fragments, Assembly, Endpoint};
 use crate::error::{ErrorCode, RpcError};
-use crate::header::{header_word, identity, raw_id, raw_number, Header, Kind, RequestId, ID_BITS};
+use crate::header::{
+    fragment_key, header_word, identity, payload, raw_id, raw_number, Header, Kind, RequestId,
+};
 use crate::transport::{Transport, TransportError, Words};
 
 /// Checks a fragment's capability: where none is declared, neither the
@@ -60,29 +62,95 @@ impl<T: Transport, const SEND_WORDS: usize, const RECV_WORDS: usize, const RECV_
     }
 
     /// The fragment in `current`, still to be processed, for generated
-    /// code's fast path: its header word with the request id bits cleared
-    /// and bit 63 (reserved, so clear in a valid header) set if it came
-    /// with a capability; and its request id.
+    /// code's fast path: its key (see [`fragment_key`]) and its request id.
     #[doc(hidden)]
     #[inline(always)]
     pub fn received_key(&self) -> (u64, RequestId) {
-        let word = header_word(&self.current);
-        (word & !ID_BITS | u64::from(self.current_cap.is_some()) << 63, raw_id(word))
+        fragment_key(&self.current, self.current_cap.is_some())
     }
 
-    /// The fragment in `current`, still to be processed, delivered as the
-    /// one-fragment message `header`, for generated code's fast path: the
-    /// caller checked that the fragment has this header and no capability
-    /// and that a message with this header passes every check of
-    /// [`process_received`](Self::process_received), and no message is
-    /// being reassembled.
+    /// The payload words of the fragment in `current`, still to be
+    /// processed, for generated code's fast path: the caller checked that
+    /// the fragment is a whole message with a header that passes every
+    /// check of [`process_received`](Self::process_received) and no
+    /// capability, and no message is being reassembled. It reads the fields
+    /// at their fixed positions.
     #[doc(hidden)]
     #[inline(always)]
-    pub fn received_single(&mut self, header: Header) -> Delivery<'_, T::Cap> {
+    pub fn received_payload(&self) -> &[u64] {
         #[cfg(test)]
         crate::probe::fast();
-        let payload = self.current.words().get(1..).unwrap_or_default();
-        Delivery::new(header, payload, core::slice::from_mut(&mut self.current_cap))
+        payload(&self.current)
+    }
+
+    /// The payload words of `words`, received by
+    /// [`try_receive`](Self::try_receive), for generated code's fast path:
+    /// as [`received_payload`](Self::received_payload), for a fragment not
+    /// stored in the endpoint.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn polled_payload<'w>(&self, words: &'w T::Words) -> &'w [u64] {
+        #[cfg(test)]
+        crate::probe::fast();
+        payload(words)
+    }
+
+    /// Whether the next fragment starts a message: none is stashed, still
+    /// to be processed, and none is being reassembled. Then generated
+    /// code's `poll_one` receives it itself, with
+    /// [`try_receive`](Self::try_receive), into words of its own.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn idle(&self) -> bool {
+        !self.stashed && self.assembly.is_none()
+    }
+
+    /// Receives the next fragment into `words` and `cap` (cleared first),
+    /// if one has arrived (`true`), for generated code's `poll_one` while
+    /// [`idle`](Self::idle). The fragment is then either a one-fragment
+    /// message its fast path takes after one comparison of the header (see
+    /// [`fragment_key`]), or put in place with [`stage`](Self::stage) and
+    /// checked in full.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn try_receive(
+        &mut self,
+        words: &mut T::Words,
+        cap: &mut Option<T::Cap>,
+    ) -> Result<bool, TransportError> {
+        // Cleared as before every receive, also for a transport that leaves
+        // it alone when no capability comes; and, as `poll` does, the one
+        // left from the last message (if it was rejected) is dropped.
+        *cap = None;
+        self.current_cap = None;
+        self.transport.try_recv(words, cap)
+    }
+
+    /// Puts a fragment received by [`try_receive`](Self::try_receive) while
+    /// [`idle`](Self::idle), and not taken by a fast path, in place to be
+    /// processed by [`poll_staged`](Self::poll_staged). Copied only now,
+    /// so that on the fast path the fragment's words need not be stored.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn stage(&mut self, words: T::Words, cap: Option<T::Cap>) {
+        self.current = words;
+        self.current_cap = cap;
+    }
+
+    /// Processes the fragment put in place by [`stage`](Self::stage) as
+    /// [`poll`](Self::poll) processes a fragment it receives, then polls on
+    /// as there.
+    #[doc(hidden)]
+    #[inline]
+    pub fn poll_staged(
+        &mut self,
+        shapes: &[Option<Shape>],
+        side: Side,
+    ) -> Result<Option<Event>, TransportError> {
+        match self.process(shapes, side) {
+            Some(event) => Ok(Some(event)),
+            None => self.poll(shapes, side),
+        }
     }
 
     /// Processes the fragment in `current`, still to be processed, then

@@ -76,6 +76,17 @@ impl<'a> Writer<'a> {
         self.position = start + size;
     }
 
+    /// Writes the fixed-size `value` at byte `position`, a multiple of its
+    /// alignment (from [`fixed_positions`]): no alignment is computed, and
+    /// with `position` known at compile time each word is written in one
+    /// store. For generated code, with every field of fixed size.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn put<F: Fixed>(&mut self, value: &F, position: usize) {
+        value.write(self.words, position);
+        self.position = position + F::ALIGN * F::COUNT;
+    }
+
     /// Writes a `u16` length and then `bytes` from the next multiple of 8
     /// (at most 65535 bytes: the interface bounds make sure).
     #[inline]
@@ -291,6 +302,123 @@ impl<T: Scalar, const N: usize> Decode for [T; N] {
 impl<T: Scalar, const N: usize> Bounded for [T; N] {
     const ALIGN: usize = T::SIZE;
     const MAX_SIZE: usize = N * T::SIZE;
+}
+
+/// The bits of the `size`-byte value at byte `position` of `words` (zero
+/// past their end).
+#[inline(always)]
+fn bits_at(words: &[u64], position: usize, size: usize) -> u64 {
+    let word = match words.get(position / 8) {
+        Some(word) => *word,
+        None => 0,
+    };
+    low_bytes(word >> ((position % 8) * 8), size)
+}
+
+/// Stores the low `size` bytes of `bits` at byte `position` of `words`,
+/// which are zero there (dropped past their end).
+#[inline(always)]
+fn store_at(words: &mut [u64], position: usize, size: usize, bits: u64) {
+    if let Some(word) = words.get_mut(position / 8) {
+        match size >= 8 {
+            // The whole word: a plain store.
+            true => *word = bits,
+            false => *word |= low_bytes(bits, size) << ((position % 8) * 8),
+        }
+    }
+}
+
+/// A field of a fixed size (an integer, a `bool`, or an array of them),
+/// read and written at a byte position known at compile time, straight in
+/// a fragment's payload words: what generated code uses for messages whose
+/// fields all have a fixed size. The encoding is that of [`Encode`] and
+/// [`Decode`]; the positions come from [`fixed_positions`].
+pub trait Fixed: Sized {
+    /// The size of one element, which is also the alignment: 1, 2, 4 or 8.
+    const ALIGN: usize;
+    /// The number of elements: 1 for a scalar, `N` for `[T; N]`.
+    const COUNT: usize;
+
+    /// Reads and checks the value at byte `position` (a multiple of
+    /// [`ALIGN`](Self::ALIGN)) of `words`, which must hold it whole (words
+    /// past their end read as zero). Only `bool`s can be invalid.
+    fn read(words: &[u64], position: usize) -> Result<Self, ErrorCode>;
+
+    /// Writes the value at byte `position` (a multiple of
+    /// [`ALIGN`](Self::ALIGN)) of `words`, which are zero there (what does
+    /// not fit is dropped).
+    fn write(&self, words: &mut [u64], position: usize);
+}
+
+impl<T: Scalar> Fixed for T {
+    const ALIGN: usize = T::SIZE;
+    const COUNT: usize = 1;
+
+    #[inline(always)]
+    fn read(words: &[u64], position: usize) -> Result<Self, ErrorCode> {
+        T::from_wire(bits_at(words, position, T::SIZE))
+    }
+
+    #[inline(always)]
+    fn write(&self, words: &mut [u64], position: usize) {
+        store_at(words, position, T::SIZE, self.to_wire());
+    }
+}
+
+impl<T: Scalar, const N: usize> Fixed for [T; N] {
+    const ALIGN: usize = T::SIZE;
+    const COUNT: usize = N;
+
+    #[inline(always)]
+    fn read(words: &[u64], position: usize) -> Result<Self, ErrorCode> {
+        let mut array = [T::default(); N];
+        let mut offset = position;
+        for element in &mut array {
+            *element = T::from_wire(bits_at(words, offset, T::SIZE))?;
+            offset += T::SIZE;
+        }
+        Ok(array)
+    }
+
+    #[inline(always)]
+    fn write(&self, words: &mut [u64], position: usize) {
+        let mut offset = position;
+        for element in self {
+            store_at(words, offset, T::SIZE, element.to_wire());
+            offset += T::SIZE;
+        }
+    }
+}
+
+/// The byte position of each field and the end of the last, for fields of
+/// a fixed size given as `(ALIGN, COUNT)` of [`Fixed`] in declaration order.
+const fn layout<const K: usize>(fields: [(usize, usize); K]) -> ([usize; K], usize) {
+    let mut positions = [0; K];
+    let mut end = 0;
+    let mut index = 0;
+    while index < K {
+        let (align, count) = fields[index];
+        // Where `Encode` puts it: an empty array takes no room, unaligned.
+        let start = if count == 0 { end } else { align_up(end, align) };
+        positions[index] = start;
+        end = start + align * count;
+        index += 1;
+    }
+    (positions, end)
+}
+
+/// The byte position of each field of a message whose fields all have a
+/// fixed size, given as `(ALIGN, COUNT)` of [`Fixed`] in declaration order:
+/// each at the next multiple of its alignment, as [`Encode`] places it.
+pub const fn fixed_positions<const K: usize>(fields: [(usize, usize); K]) -> [usize; K] {
+    layout(fields).0
+}
+
+/// The payload length in bytes of a message whose fields all have a fixed
+/// size, given as for [`fixed_positions`]: the end of its last field, what
+/// [`Encode::end`] gives field after field.
+pub const fn fixed_length<const K: usize>(fields: [(usize, usize); K]) -> usize {
+    layout(fields).1
 }
 
 /// The end of a byte string of `length` bytes encoded at `position`.

@@ -148,7 +148,7 @@ pub fn serve(
     }
     CHANNEL.store(address, Ordering::Release);
     let server = siblings.make(server)?;
-    start(node, server.dispatcher)?;
+    start(node, server.dispatcher, "bind-server")?;
     Ok((server.dispatcher, objects))
 }
 
@@ -167,15 +167,16 @@ pub fn connect(node: &mut Node, window: &mut Window, siblings: &mut Siblings) ->
     let address = window.map(&slots)?;
     CHANNEL.store(address, Ordering::Release);
     let client = siblings.make(client)?;
-    start(node, client.dispatcher)?;
+    start(node, client.dispatcher, "bind-client")?;
     Ok(client.dispatcher)
 }
 
 /// Starts a sibling below the monitor's priority (the monitor runs when
 /// its doorbell rings, the sibling whenever the monitor sleeps), and makes
 /// the monitor sleep soon when idle.
-fn start(node: &mut Node, dispatcher: Dispatcher) -> Result<()> {
+fn start(node: &mut Node, dispatcher: Dispatcher, name: &str) -> Result<()> {
     dispatcher.set_priority(caps::abi::priority::DEFAULT as usize - 1)?;
+    dispatcher.set_name(name)?;
     dispatcher.start()?;
     node.share_core();
     Ok(())

@@ -6,6 +6,7 @@ mod combined;
 mod cost;
 mod counted;
 mod fast;
+mod fixed;
 mod fuzz;
 mod handlers;
 mod interfaces;
