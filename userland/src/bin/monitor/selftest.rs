@@ -374,6 +374,15 @@ fn remote_revoke(node: &mut Node, env: &mut Env, tally: &mut Tally, peers: &[usi
     on(node, tally, peers[0], step(REVOKE, 0, obj.0, 0));
     let length = node.monitor.applied();
     everywhere(node, env, tally, step(GONE, length, obj.0, frame_slot as u64));
+    // Every remote copy was unmapped and deleted before the revoke
+    // completed, and the owner's too: the RAM can be retyped again.
+    let unit = node.me as u32 * UNITS as u32
+        + ((desc.base as usize - node.pool.phys(node.me as u32 * UNITS as u32))
+            / caps::abi::monitor::UNIT_BYTES as usize) as u32;
+    let again = node.pool.ram(unit).zip(allocator::allocate_slot().ok()).map(|(ram, slot)| {
+        ram.retype(ObjectType::Frame, PAGE_BITS as usize, 0, CPtr::slot(ROOT_CNODE_SLOT), slot, 1)
+    });
+    tally.check(matches!(again, Some(Ok(()))), || format!("retype after the revoke: {again:?}"));
 }
 
 /// `hello` started on every core through its monitor (the request
