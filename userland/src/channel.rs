@@ -197,10 +197,6 @@ pub type UrpcChannel = urpc::Channel<{ caps::abi::layout::CHANNEL_SLOTS }>;
 pub struct Urpc {
     sender: urpc::Sender<'static, { caps::abi::layout::CHANNEL_SLOTS }>,
     receiver: urpc::Receiver<'static, { caps::abi::layout::CHANNEL_SLOTS }>,
-    /// The peer's doorbell and core, rung after every send (`with_doorbell`).
-    bell: Option<(&'static urpc::Doorbell, usize)>,
-    /// `wait` fails with `Full` instead of polling (`nonblocking`).
-    nonblocking: bool,
 }
 
 impl Urpc {
@@ -222,17 +218,13 @@ impl Urpc {
     /// Side `side` of `channel`.
     pub fn on(channel: &'static UrpcChannel, side: urpc::Side) -> Urpc {
         let (sender, receiver) = channel.endpoints(side);
-        Urpc { sender, receiver, bell: None, nonblocking: false }
+        Urpc { sender, receiver }
     }
 
-    /// After every send, rings core `peer`'s doorbell in the user channel
-    /// area and, if its receiver sleeps, wakes it (`Kernel.notify`).
-    pub fn with_doorbell(mut self, peer: usize) -> Urpc {
-        let address = caps::abi::layout::CHANNELS as usize + urpc::mesh::doorbell_offset(peer);
-        // SAFETY: as in `between`: the doorbells open the user channel
-        // area, used only through `urpc`'s atomics.
-        self.bell = Some((unsafe { &*(address as *const urpc::Doorbell) }, peer));
-        self
+    /// The same channel, ringing core `peer`'s doorbell after every send
+    /// and never waiting (see [`Rung`]).
+    pub fn rung(self, peer: usize) -> Rung {
+        Rung { inner: self, bell: doorbell_of(peer), peer }
     }
 
     /// Whether a fragment (or a broken ring, which the next receive
@@ -241,18 +233,58 @@ impl Urpc {
     pub fn pending(&self) -> bool {
         self.receiver.pending()
     }
+}
 
-    /// `wait` fails with `TransportError::Full` instead of polling: a send
-    /// into a full ring returns at once (for callers that queue and retry).
-    pub fn nonblocking(mut self) -> Urpc {
-        self.nonblocking = true;
-        self
+/// A [`Urpc`] channel for a receiver that sleeps on its doorbell (the
+/// monitors): every send rings the peer's doorbell in the user channel area
+/// and wakes it if it sleeps (`Kernel.notify`), and a send into a full ring
+/// fails at once with `TransportError::Full` instead of polling (the caller
+/// queues and retries).
+pub struct Rung {
+    inner: Urpc,
+    bell: &'static urpc::Doorbell,
+    peer: usize,
+}
+
+impl Rung {
+    /// Whether a fragment waits (see [`Urpc::pending`]).
+    #[inline]
+    pub fn pending(&self) -> bool {
+        self.inner.pending()
     }
 }
 
-/// This core's doorbell in the user channel area (its senders ring it).
-pub fn own_doorbell(me: usize) -> &'static urpc::Doorbell {
-    let address = caps::abi::layout::CHANNELS as usize + urpc::mesh::doorbell_offset(me);
+impl Transport for Rung {
+    type Words = UrpcWords;
+    type Cap = NoCap;
+
+    fn carries_caps(&self) -> bool {
+        false
+    }
+
+    #[inline]
+    fn try_send(&mut self, words: &UrpcWords, cap: &mut Option<NoCap>) -> Result<(), TransportError> {
+        self.inner.try_send(words, cap)?;
+        if self.bell.ring() == urpc::Wake::Needed {
+            // A peer that went away cannot be woken; the message stays.
+            let _ = crate::cap::Kernel::initial().notify(self.peer);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn try_recv(&mut self, words: &mut UrpcWords, cap: &mut Option<NoCap>) -> Result<bool, TransportError> {
+        self.inner.try_recv(words, cap)
+    }
+
+    fn wait(&mut self) -> Result<(), TransportError> {
+        Err(TransportError::Full)
+    }
+}
+
+/// Core `core`'s doorbell in the user channel area (its senders ring it).
+pub fn doorbell_of(core: usize) -> &'static urpc::Doorbell {
+    let address = caps::abi::layout::CHANNELS as usize + urpc::mesh::doorbell_offset(core);
     // SAFETY: as in `Urpc::between`.
     unsafe { &*(address as *const urpc::Doorbell) }
 }
@@ -268,16 +300,7 @@ impl Transport for Urpc {
     #[inline]
     fn try_send(&mut self, words: &UrpcWords, _cap: &mut Option<NoCap>) -> Result<(), TransportError> {
         match self.sender.try_send_words(words) {
-            Ok(()) => {
-                if let Some((bell, peer)) = self.bell {
-                    if bell.ring() == urpc::Wake::Needed {
-                        // A peer that went away cannot be woken; the
-                        // message stays for it.
-                        let _ = crate::cap::Kernel::initial().notify(peer);
-                    }
-                }
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(urpc::SendError::Full) => Err(TransportError::Full),
             Err(_) => Err(TransportError::Corrupt),
         }
@@ -294,9 +317,6 @@ impl Transport for Urpc {
 
     #[inline]
     fn wait(&mut self) -> Result<(), TransportError> {
-        if self.nonblocking {
-            return Err(TransportError::Full);
-        }
         // Polling: the peer is another core.
         relax();
         Ok(())

@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use monitor::{CoreId, Effect, Message, Monitor, OpId, Outbox, Outcome, Topology, Wire};
 use stubs::{RpcError, TransportError};
 use userland::cap::{Kernel, System};
-use userland::channel::{own_doorbell, relax, Urpc};
+use userland::channel::{doorbell_of, relax, Rung, Urpc};
 use userland::interfaces::{MonitorLinkClient, MonitorLinkDispatcher, MonitorLinkServer};
 use userland::spawn::{Child, SpawnError, Spawner};
 use userland::{dispatch, println, syscall, thread};
@@ -94,7 +94,7 @@ enum Outgoing {
 /// The sending halves of the links, and what the protocol reported.
 pub struct Links {
     me: usize,
-    tx: Vec<Option<MonitorLinkClient<Urpc>>>,
+    tx: Vec<Option<MonitorLinkClient<Rung>>>,
     backlog: Vec<VecDeque<Outgoing>>,
     /// Messages in all backlogs.
     queued: usize,
@@ -289,7 +289,7 @@ pub struct Node {
     pub monitor: Monitor,
     /// Sending halves and reports.
     pub links: Links,
-    rx: Vec<Option<MonitorLinkDispatcher<Urpc>>>,
+    rx: Vec<Option<MonitorLinkDispatcher<Rung>>>,
     /// RAM units and capability copies made real.
     pub pool: Pool,
     /// The Kernel capability.
@@ -340,10 +340,11 @@ impl Node {
         let link = |peer: usize| {
             (peer != me && online(peer)).then(|| Urpc::between(me, peer, system.listed)).flatten()
         };
-        let tx = (0..system.listed)
-            .map(|peer| link(peer).map(|t| MonitorLinkClient::new(t.with_doorbell(peer).nonblocking())))
+        let tx =
+            (0..system.listed).map(|peer| link(peer).map(|t| MonitorLinkClient::new(t.rung(peer)))).collect();
+        let rx = (0..system.listed)
+            .map(|peer| link(peer).map(|t| MonitorLinkDispatcher::new(t.rung(peer))))
             .collect();
-        let rx = (0..system.listed).map(|peer| link(peer).map(MonitorLinkDispatcher::new)).collect();
         let mut links = Links {
             me,
             tx,
@@ -497,7 +498,7 @@ impl Node {
     pub fn wait_until(&mut self, timeout_ms: u64, mut done: impl FnMut(&mut Node) -> bool) -> bool {
         let deadline =
             (timeout_ms != 0).then(|| thread::counter() + timeout_ms * thread::ticks_per_millisecond());
-        let bell = own_doorbell(self.me);
+        let bell = doorbell_of(self.me);
         let mut idle = 0u32;
         let mut last = bell.bell();
         loop {
