@@ -36,7 +36,7 @@ const SHARED_SPIN: u32 = 64;
 /// count did not move (the count is a hint, not ordered with the rings).
 const SCAN_EVERY: u32 = 256;
 /// How long a sleeping monitor waits before looking again anyway.
-const SLEEP_MS: u64 = 10;
+const SLEEP_MS: u64 = 100;
 
 /// Control op: start program `a`/`b` (16 bytes of name) here; `c` is the
 /// requester's id for it. Answered with [`SPAWNED`] when the program ended.
@@ -521,9 +521,11 @@ impl Node {
                 relax();
                 continue;
             }
-            let _ = bell.sleep(&Sleeper, &mut || self.poll().then_some(()));
-            idle = 1;
+            let found = bell.sleep(&Sleeper, &mut || self.poll().then_some(()));
             last = bell.bell();
+            // Woken for nothing (the timeout): straight back to sleep after
+            // one more look; else poll for a while again.
+            idle = if found.is_some() || last != now { 1 } else { self.spin - 1 };
         }
     }
 
