@@ -4,7 +4,8 @@
 //! The program gets its own address space (an L0 VNode and the tables its
 //! segments, stack and dispatcher frame need), its own root CNode (radix 8,
 //! laid out like the first program's: 1 itself, 2 its L0, 3 its dispatcher,
-//! 4 its RAM, 5 the Kernel capability) and a dispatcher started at its ELF
+//! 4 its RAM, 5 the Kernel capability without the write right: it prints
+//! and identifies, nothing else) and a dispatcher started at its ELF
 //! entry with the first program's registers (core, cores, frame address).
 //! Every object of the child lives in the child's CNode, so deleting that
 //! CNode (`Child::destroy`) takes all of them with it. The loader copies the
@@ -242,7 +243,9 @@ impl Spawner {
         ram_bits: u32,
     ) -> Result<usize, SpawnError> {
         cnode_copy(child, SELF, CPtr::slot(child.cnode))?;
-        cnode_copy(child, KERNEL, CPtr::slot(KERNEL_SLOT))?;
+        // Read-only: it prints and identifies, but cannot act as a monitor
+        // (create capabilities, take the doorbell) or power off.
+        CNode::at(child.cnode).mint(KERNEL, CPtr::slot(KERNEL_SLOT), Rights::READ, 0)?;
         child.make_at(Some(L0), ObjectType::VNodeL0, 0, TABLE_BITS)?;
         child.make_at(Some(DISPATCHER), ObjectType::Dispatcher, 0, object::DISPATCHER_BITS)?;
         child.make_at(Some(RAM), ObjectType::Ram, ram_bits as usize, ram_bits)?;

@@ -76,6 +76,15 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
     // Methods that only read run on the capability in place; the others get
     // copies, since they change the CSpace.
     match cap.kind {
+        // The monitors' methods and power-off need the write right; a
+        // Kernel capability without it (what spawned programs get) prints
+        // and identifies only.
+        CapType::Kernel
+            if matches!(method, kernel::CREATE | kernel::DOORBELL | kernel::NOTIFY | kernel::POWER_OFF)
+                && !cap.rights.contains(Rights::WRITE) =>
+        {
+            return Err(CapError::MissingRights.into())
+        }
         CapType::Kernel if !matches!(method, kernel::CREATE | kernel::DOORBELL) => {
             return kernel(me, &user, method, [a[0], a[1]])
         }
