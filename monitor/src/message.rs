@@ -590,6 +590,14 @@ impl Message {
         Some(message)
     }
 
+    /// The fields of an `Ordered` message's wire words (kind 2), checked as
+    /// [`Message::from_wire`] checks them, without building the message.
+    #[inline]
+    pub fn ordered_from_wire(w: &[u64; WIRE_WORDS]) -> Option<(u64, Update, u8)> {
+        let (update, hops) = update_with_hops(w[1], &w[2..6])?;
+        Some((w[0], update, hops))
+    }
+
     /// The messages a transport sends for this one: a `Catchup { from,
     /// entries }` becomes `Ordered { seq: from + i, update, hops }` for each
     /// `(update, hops) = entries[i]`, in order; any other message is passed

@@ -464,6 +464,13 @@ impl Monitor {
 
     /// Applies entry `seq` (which arrived with `hops`) if it is the next one
     /// and forwards it down the tree.
+    /// Handles `Message::Ordered { seq, update, hops }` (the message every
+    /// update brings to every monitor), without building the message: the
+    /// same as [`Monitor::handle`] with it.
+    pub fn handle_ordered(&mut self, seq: u64, update: Update, hops: u8, out: &mut impl Outbox) {
+        self.receive(seq, update, hops, out);
+    }
+
     fn receive(&mut self, seq: u64, update: Update, hops: u8, out: &mut impl Outbox) {
         if seq < self.next {
             return; // duplicate (catch-up overlapping the tree)

@@ -220,3 +220,25 @@ fn fuzz_decoders_never_panic_and_stay_canonical() {
         "too few valid inputs: {updates} {messages}"
     );
 }
+
+#[test]
+fn ordered_fields_decode_like_the_message() {
+    use crate::message::WIRE_WORDS;
+    let mut rng = crate::sim::Rng(7);
+    let mut decoded = 0;
+    for _ in 0..100_000 {
+        let mut w = [0u64; WIRE_WORDS];
+        for word in w.iter_mut() {
+            // Mostly small values, so that some decode.
+            *word =
+                rng.next_u64() & [0xff, 0xffff_ffff, u64::MAX, 0x3f_0000_0003][(rng.next_u64() % 4) as usize];
+        }
+        w[1] = (w[1] & !0xff) | (rng.next_u64() % 10);
+        let whole = Message::from_wire(&Wire { kind: 2, words: w });
+        let fields =
+            Message::ordered_from_wire(&w).map(|(seq, update, hops)| Message::Ordered { seq, update, hops });
+        assert_eq!(whole, fields, "{w:?}");
+        decoded += usize::from(whole.is_some());
+    }
+    assert!(decoded > 100, "only {decoded} inputs decoded");
+}

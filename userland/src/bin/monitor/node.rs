@@ -246,7 +246,11 @@ impl MonitorLinkServer for Inbox<'_> {
         self.protocol(1, w);
     }
     fn ordered(&mut self, w: [u64; 6]) {
-        self.protocol(2, w);
+        // Every update brings one to every monitor: decoded in place.
+        match Message::ordered_from_wire(&w) {
+            Some((seq, update, hops)) => self.monitor.handle_ordered(seq, update, hops, self.links),
+            None => self.links.malformed += 1,
+        }
     }
     fn sync(&mut self, w: [u64; 6]) {
         self.protocol(3, w);
