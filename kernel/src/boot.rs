@@ -18,7 +18,7 @@ pub const LINEAR_LIMIT: u64 = 1 << 39;
 /// Each core's kernel stack.
 pub const STACK_SIZE: u64 = 64 << 10;
 /// Room for the core's `CpuDriver` at the start of its partition.
-pub const DRIVER_AREA: u64 = 4 << 10;
+pub const DRIVER_AREA: u64 = 16 << 10;
 /// What a partition's first piece must hold before its free RAM.
 pub const PER_CORE_RESERVED: u64 = DRIVER_AREA + STACK_SIZE;
 /// Largest device tree the kernel maps.

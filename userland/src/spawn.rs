@@ -14,6 +14,7 @@
 extern crate alloc;
 
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 use caps::abi::layout::{FRAME, MODULES, STACK_SIZE, STACK_TOP};
 use elf::abi::{EM_AARCH64, ET_EXEC, PF_W, PF_X, PT_LOAD};
 use elf::endian::LittleEndian;
@@ -21,7 +22,7 @@ use elf::ElfBytes;
 
 use crate::allocator::{allocate_ram, allocate_slot};
 use crate::cap::{CNode, Dispatcher, Kernel, Ram, VNode};
-use crate::cptr::{CPtr, KERNEL_SLOT, RAM_SLOT, ROOT_CNODE_SLOT};
+use crate::cptr::{CPtr, KERNEL_SLOT, ROOT_CNODE_SLOT};
 use crate::error::Error;
 use crate::heap::{HeapTables, L2_ENTRY_SIZE};
 use crate::object::{self, ObjectType, PAGE_BITS, PAGE_SIZE, TABLE_BITS};
@@ -60,7 +61,8 @@ impl From<Error> for SpawnError {
 }
 
 /// The boot modules (the initrd's CPIO archive), mapped read-only by the
-/// kernel into every core's first program.
+/// kernel into every core's first program (only there: elsewhere this is
+/// an error).
 pub fn modules() -> Result<&'static [u8], SpawnError> {
     let [offset, length, _] = Kernel::initial().modules().map_err(SpawnError::Kernel)?;
     if length == 0 {
@@ -69,7 +71,10 @@ pub fn modules() -> Result<&'static [u8], SpawnError> {
     let start = MODULES as usize + offset;
     // SAFETY: the kernel maps the pages holding the initrd's `length`
     // bytes read-only at `MODULES` (from the page of its first byte) in
-    // every first program, for good; nothing writes them.
+    // every first program, for good; nothing writes them. Programs that are
+    // not a first program (a spawned one) get a Kernel capability without
+    // the write right, and `Kernel.modules` refuses them (`MissingRights`),
+    // so they never get here.
     Ok(unsafe { core::slice::from_raw_parts(start as *const u8, length) })
 }
 
@@ -96,27 +101,32 @@ pub struct Child {
     pub cnode: CNode,
     /// Its dispatcher (in its own CNode).
     pub dispatcher: Dispatcher,
+    /// The root slot of the RAM block all its objects were made from.
+    block: usize,
 }
 
-impl Child {
-    /// Deletes the child's CNode: the dispatcher (ending it if it runs),
-    /// its address space and its RAM go with it.
-    pub fn destroy(self) -> Result<(), Error> {
-        CNode::root().delete(self.cnode.cptr().address())
-    }
-}
+/// Bytes of the RAM block each child's objects are made from (its CNode,
+/// tables, frames, dispatcher and its own RAM): programs up to ~1 MiB.
+const BLOCK_BITS: u32 = 21;
 
 /// Loads programs, with one scratch page of the caller's address space.
+/// Each child's objects come from one RAM block of the caller's, which
+/// `destroy` revokes and keeps for the next child.
 pub struct Spawner {
     scratch: VNode,
     scratch_va: usize,
+    free_blocks: Vec<usize>,
+    free_slots: Vec<usize>,
 }
 
-/// The slots of one child's CNode, and its translation tables.
+/// The slots of one child's CNode, its translation tables, and the block
+/// its objects come from.
 struct Builder {
     cnode: usize,
     next: usize,
     tables: BTreeMap<(usize, usize), usize>,
+    block: Ram,
+    used: usize,
 }
 
 impl Builder {
@@ -147,8 +157,14 @@ impl Builder {
             }
             None => return Err(SpawnError::TooLarge),
         };
-        let offset = allocate_ram(object_bits)?;
-        Ram::initial().retype(kind, size_bits, offset, CPtr::slot(self.cnode), index, 1)?;
+        // The next offset of the block aligned to the object's size.
+        let size = 1usize << object_bits;
+        let offset = self.used.next_multiple_of(size);
+        if offset + size > 1 << BLOCK_BITS {
+            return Err(SpawnError::TooLarge);
+        }
+        self.block.retype(kind, size_bits, offset, CPtr::slot(self.cnode), index, 1)?;
+        self.used = offset + size;
         Ok(index)
     }
 
@@ -189,7 +205,46 @@ impl Spawner {
     pub fn new(heap: &HeapTables, l2_entry: usize) -> Result<Spawner, Error> {
         let scratch = object::vnode(3)?;
         heap.l2.map(scratch.cptr(), l2_entry, Rights::READ_WRITE)?;
-        Ok(Spawner { scratch, scratch_va: heap.base + l2_entry * L2_ENTRY_SIZE })
+        Ok(Spawner {
+            scratch,
+            scratch_va: heap.base + l2_entry * L2_ENTRY_SIZE,
+            free_blocks: Vec::new(),
+            free_slots: Vec::new(),
+        })
+    }
+
+    /// Ends `child` and frees everything made for it: its block is revoked
+    /// (the dispatcher, CNode, address space and RAM die) and kept, with
+    /// its CNode's slot, for the next child.
+    pub fn destroy(&mut self, child: Child) -> Result<(), Error> {
+        CNode::root().revoke(child.block)?;
+        self.free_blocks.push(child.block);
+        self.free_slots.push(child.cnode.cptr().address());
+        Ok(())
+    }
+
+    fn slot(&mut self) -> Result<usize, Error> {
+        match self.free_slots.pop() {
+            Some(slot) => Ok(slot),
+            None => allocate_slot(),
+        }
+    }
+
+    fn block(&mut self) -> Result<usize, Error> {
+        if let Some(block) = self.free_blocks.pop() {
+            return Ok(block);
+        }
+        let slot = allocate_slot()?;
+        let offset = allocate_ram(BLOCK_BITS)?;
+        Ram::initial().retype(
+            ObjectType::Ram,
+            BLOCK_BITS as usize,
+            offset,
+            CPtr::slot(ROOT_CNODE_SLOT),
+            slot,
+            1,
+        )?;
+        Ok(slot)
     }
 
     /// Starts program `name` with `1 << ram_bits` bytes of RAM of its own
@@ -200,21 +255,30 @@ impl Spawner {
         if file.ehdr.e_machine != EM_AARCH64 || file.ehdr.e_type != ET_EXEC {
             return Err(SpawnError::BadElf);
         }
-        let cnode_slot = allocate_slot()?;
+        let block = self.block()?;
+        let cnode_slot = match self.slot() {
+            Ok(slot) => slot,
+            Err(error) => {
+                self.free_blocks.push(block);
+                return Err(error.into());
+            }
+        };
         let bits = CHILD_RADIX as u32 + caps::SLOT_BITS as u32;
-        Ram::new(CPtr::slot(RAM_SLOT)).retype(
-            ObjectType::CNode,
-            CHILD_RADIX,
-            allocate_ram(bits)?,
-            CPtr::slot(ROOT_CNODE_SLOT),
-            cnode_slot,
-            1,
-        )?;
+        let mut child = Builder {
+            cnode: cnode_slot,
+            next: FIRST_OBJECT,
+            tables: BTreeMap::new(),
+            block: Ram::at(block),
+            used: 0,
+        };
         let cnode = CNode::at(cnode_slot);
-        let mut child = Builder { cnode: cnode_slot, next: FIRST_OBJECT, tables: BTreeMap::new() };
-        let loaded = self.load(&mut child, &file, image, ram_bits).and_then(|entry| {
+        let made =
+            child.block.retype(ObjectType::CNode, CHILD_RADIX, 0, CPtr::slot(ROOT_CNODE_SLOT), cnode_slot, 1);
+        child.used = 1 << bits;
+        let loaded =
+            made.map_err(SpawnError::from).and_then(|()| self.load(&mut child, &file, image, ram_bits));
+        let started = loaded.and_then(|entry| {
             let dispatcher = Dispatcher::new(child.slot(DISPATCHER));
-            dispatcher.set_priority(priority)?;
             dispatcher.setup_program(
                 CPtr::slot(cnode_slot),
                 child.slot(L0),
@@ -222,16 +286,21 @@ impl Spawner {
                 STACK_TOP as usize,
                 FRAME as usize,
             )?;
-            // After `setup`, which gives it its creator's name.
+            // After `setup`, which gives it its creator's name and priority.
+            dispatcher.set_priority(priority)?;
             dispatcher.set_name(name)?;
             dispatcher.start()?;
-            Ok(Child { cnode, dispatcher })
+            Ok(dispatcher)
         });
-        if loaded.is_err() {
-            // Everything made so far is in the child's CNode.
-            let _ = CNode::root().delete(cnode_slot);
+        let child = Child { cnode, dispatcher: Dispatcher::new(child.slot(DISPATCHER)), block };
+        match started {
+            Ok(_) => Ok(child),
+            Err(error) => {
+                // Everything made so far came from the block.
+                let _ = self.destroy(child);
+                Err(error)
+            }
         }
-        loaded
     }
 
     /// Builds the child's objects and address space; returns its entry.

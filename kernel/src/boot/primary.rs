@@ -348,3 +348,5 @@ fn run_mesh_check(me: &CpuDriver, online: u64) -> ontarget::MeshOutcome {
 }
 
 const _: () = assert!(STACK_SIZE.is_multiple_of(PAGE_SIZE) && DRIVER_AREA.is_multiple_of(PAGE_SIZE));
+// The driver fits its area (the stack follows it).
+const _: () = assert!(core::mem::size_of::<CpuDriver>() as u64 <= DRIVER_AREA);

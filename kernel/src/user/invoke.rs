@@ -80,8 +80,10 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
         // Kernel capability without it (what spawned programs get) prints
         // and identifies only.
         CapType::Kernel
-            if matches!(method, kernel::CREATE | kernel::DOORBELL | kernel::NOTIFY | kernel::POWER_OFF)
-                && !cap.rights.contains(Rights::WRITE) =>
+            if matches!(
+                method,
+                kernel::CREATE | kernel::DOORBELL | kernel::NOTIFY | kernel::POWER_OFF | kernel::MODULES
+            ) && !cap.rights.contains(Rights::WRITE) =>
         {
             return Err(CapError::MissingRights.into())
         }
@@ -259,6 +261,9 @@ fn dispatcher_method(
             let frame_va = frame.registers[6];
             // Flag 1: a program's entry (`_start`: core, cores online, frame
             // address); else a sibling's (frame address, core).
+            if frame.registers[7] > dispatcher::PROGRAM_ENTRY {
+                return Err(SysError::InvalidArgument);
+            }
             let arguments = if frame.registers[7] == dispatcher::PROGRAM_ENTRY {
                 [me.index as u64, me.online_cores(), frame_va]
             } else {
@@ -473,9 +478,19 @@ fn create(me: &CpuDriver, root: &Capability, a: [u64; 6]) -> SysResult {
     if !dest.cnode_rights.contains(Rights::WRITE) {
         return Err(CapError::MissingRights.into());
     }
+    // Different roots must cover disjoint memory (`caps`): no two created
+    // ones may overlap (the pool is not this core's, so nothing else here
+    // covers it).
+    if user.slots.created.overlaps(base, end) {
+        return Err(CapError::RetypeConflict.into());
+    }
+    if !user.slots.created.has_room() {
+        return Err(SysError::LimitReached);
+    }
     // Not zeroed: a Frame may be shared with the core that made it (a
     // channel); RAM is zeroed when it is retyped.
-    user.database.insert_root(&mut user.slots, dest.addr()?, kind, base, bytes)?;
+    let cap = user.database.insert_root(&mut user.slots, dest.addr()?, kind, base, bytes)?;
+    user.slots.created.insert(&cap);
     Ok([0; 3])
 }
 

@@ -5,7 +5,7 @@ use super::sched::Scheduler;
 use super::{lmp, vspace};
 use crate::boot::phys_to_virt;
 use crate::memory::Partition;
-use caps::{Capability, Slot, SlotAddr, SlotStore, SLOT_BYTES};
+use caps::{CapType, Capability, Slot, SlotAddr, SlotStore, SLOT_BYTES};
 
 /// Most CNodes and endpoints alive on one core. Both hold capabilities,
 /// and destroying one that holds the last capability to another recurses
@@ -25,12 +25,60 @@ pub struct KernelSlots {
     pub live_holders: u64,
     /// Run queues and the running dispatcher.
     pub sched: Scheduler,
+    /// Roots `Kernel.create` made for other cores' memory, alive.
+    pub created: CreatedRoots,
+}
+
+/// The roots `Kernel.create` made on this core (memory of other cores'
+/// pools): `caps` requires disjoint memory for different roots, so a new one
+/// must not overlap any of these; an entry goes when its object dies.
+pub struct CreatedRoots {
+    /// Kind, base, end and generation of each live one.
+    entries: [Option<(CapType, u64, u64, u32)>; MAX_CREATED],
+}
+
+/// Most roots `Kernel.create` keeps alive on one core.
+pub const MAX_CREATED: usize = 128;
+
+impl CreatedRoots {
+    const fn new() -> Self {
+        CreatedRoots { entries: [None; MAX_CREATED] }
+    }
+
+    /// Whether `[base, end)` overlaps a live created root.
+    pub fn overlaps(&self, base: u64, end: u64) -> bool {
+        self.entries.iter().flatten().any(|&(_, b, e, _)| base < e && b < end)
+    }
+
+    /// Records `cap` (just created); `false` if the table is full.
+    pub fn insert(&mut self, cap: &Capability) -> bool {
+        match self.entries.iter_mut().find(|e| e.is_none()) {
+            Some(free) => {
+                *free = Some((cap.kind, cap.base, cap.end(), cap.generation));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the table has room for one more.
+    pub fn has_room(&self) -> bool {
+        self.entries.iter().any(Option::is_none)
+    }
+
+    /// `cap`'s object died: forget it if it was a created root.
+    fn destroyed(&mut self, cap: &Capability) {
+        let key = Some((cap.kind, cap.base, cap.end(), cap.generation));
+        if let Some(entry) = self.entries.iter_mut().find(|e| **e == key) {
+            *entry = None;
+        }
+    }
 }
 
 impl KernelSlots {
     /// Slots in `partition` (this core's RAM).
     pub fn new(partition: Partition) -> Self {
-        KernelSlots { partition, live_holders: 0, sched: Scheduler::new() }
+        KernelSlots { partition, live_holders: 0, sched: Scheduler::new(), created: CreatedRoots::new() }
     }
 
     /// A slot of a live CNode, without the partition check `slot` makes:
@@ -83,6 +131,9 @@ impl SlotStore for KernelSlots {
     }
 
     fn object_destroyed(&mut self, cap: &Capability) {
+        if matches!(cap.kind, CapType::Ram | CapType::Frame) {
+            self.created.destroyed(cap);
+        }
         if cap.held_slots().is_some() {
             self.live_holders = self.live_holders.saturating_sub(1);
         }

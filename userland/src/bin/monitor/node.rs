@@ -27,8 +27,8 @@ pub const EVENT_DOORBELL: u32 = 62;
 /// Polls of an idle monitor before it sleeps (each a few instructions; a
 /// full scan of every ring every [`SCAN_EVERY`]th).
 const SPIN: u32 = 4096;
-/// RAM of a spawned program (1 MiB) and its priority (below the monitor's).
-const CHILD_RAM_BITS: u32 = 20;
+/// RAM of a spawned program (512 KiB) and its priority (below the monitor's).
+const CHILD_RAM_BITS: u32 = 19;
 const CHILD_PRIORITY: usize = caps::abi::priority::DEFAULT as usize - 1;
 /// Polls before sleeping while other dispatchers share the core.
 const SHARED_SPIN: u32 = 64;
@@ -428,6 +428,9 @@ impl Node {
             self.pool.apply(self.kernel, effect, &self.monitor);
             progress = true;
         }
+        if self.pool.zombies() {
+            self.pool.bury(&self.monitor);
+        }
         // Requests this monitor serves in every mode.
         while let Some(i) = self.links.control.iter().position(|c| c.op == SPAWN) {
             if let Some(request) = self.links.control.remove(i) {
@@ -484,7 +487,11 @@ impl Node {
                         Ok(s) => (SPAWN_CRASHED, s.value as u64),
                         Err(_) => (SPAWN_CRASHED, 0),
                     };
-                    let _ = child.destroy();
+                    if let Some(spawner) = self.spawner.as_mut() {
+                        if let Err(error) = spawner.destroy(child) {
+                            println!("monitor: core {}: cannot free a program: {error:?}", self.me);
+                        }
+                    }
                     self.children.swap_remove(i);
                     self.links.control(
                         requester,

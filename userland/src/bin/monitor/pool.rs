@@ -5,10 +5,13 @@
 //! so this core's kernel never lets anything else be retyped over a unit
 //! (not even after the unit moved to another core). A unit of another
 //! core's pool that the protocol gives this core gets a RAM capability
-//! made by `Kernel.create`; it is deleted when the unit leaves again.
-//! Likewise a copy of a capability object that arrives (`Effect::CopyIn`)
-//! becomes a Frame capability here, deleted when the copy is revoked or
-//! deleted (`Effect::CopyOut`).
+//! made by `Kernel.create`; it is revoked and deleted when the unit leaves
+//! again. Likewise a copy of a frame object that arrives
+//! (`Effect::CopyIn`) becomes a Frame capability here, deleted when the
+//! copy is revoked or deleted (`Effect::CopyOut`). The creator's own copy
+//! is kept until the object is dead everywhere: until then another core may
+//! still map it, and deleting it would let this core's kernel retype the
+//! memory under that mapping.
 
 extern crate alloc;
 
@@ -29,13 +32,17 @@ pub const UNIT_BITS: u32 = UNIT_BYTES.trailing_zeros();
 /// Units and copies of one core.
 pub struct Pool {
     me: usize,
-    /// Each core's pool base (physical).
+    /// Each core's pool base (physical; 0 for a core without a pool).
     bases: Vec<usize>,
     /// The root slot of this core's RAM capability for each unit (own
     /// units: always; others' units: while this core owns them).
     units: Vec<Option<usize>>,
     /// Root slots of copies made real here, by object.
     copies: BTreeMap<ObjId, usize>,
+    /// Objects this core created (its copy of each is in `copies`).
+    created: Vec<ObjId>,
+    /// The creator's copies given up, kept until their objects are dead.
+    zombies: Vec<(ObjId, usize)>,
     /// Root slots freed by deletions, for reuse.
     free: Vec<usize>,
     /// Kernel refusals while making effects real (a bug if not zero).
@@ -48,7 +55,12 @@ impl Pool {
         let mut bases = Vec::with_capacity(listed);
         let mut units = alloc::vec![None; listed * UNITS as usize];
         for core in 0..listed {
-            let (base, _bytes, offset) = kernel.pool(core)?;
+            // A core whose RAM holds no pool has no units to give: they are
+            // never made real (a transfer of them fails when made real).
+            let Ok((base, _bytes, offset)) = kernel.pool(core) else {
+                bases.push(0);
+                continue;
+            };
             bases.push(base);
             if core == me {
                 let slots: Vec<usize> = (0..UNITS).map(|_| allocate_slot()).collect::<Result<_>>()?;
@@ -70,7 +82,16 @@ impl Pool {
                 }
             }
         }
-        Ok(Pool { me, bases, units, copies: BTreeMap::new(), free: Vec::new(), failures: 0 })
+        Ok(Pool {
+            me,
+            bases,
+            units,
+            copies: BTreeMap::new(),
+            created: Vec::new(),
+            zombies: Vec::new(),
+            free: Vec::new(),
+            failures: 0,
+        })
     }
 
     /// Units per core.
@@ -98,9 +119,29 @@ impl Pool {
         self.copies.get(&obj).copied()
     }
 
-    /// Records `slot` as this core's real copy of `obj` (the creator's).
+    /// Records `slot` as this core's real copy of `obj`, which it created.
     pub fn adopt(&mut self, obj: ObjId, slot: usize) {
         self.copies.insert(obj, slot);
+        self.created.push(obj);
+    }
+
+    /// Whether some of the creator's copies wait to be deleted.
+    pub fn zombies(&self) -> bool {
+        !self.zombies.is_empty()
+    }
+
+    /// Deletes the creator's copies whose objects are dead everywhere.
+    pub fn bury(&mut self, monitor: &Monitor) {
+        let mut i = 0;
+        while i < self.zombies.len() {
+            let (obj, slot) = self.zombies[i];
+            if monitor.replica().cap(obj).is_none_or(|record| record.copies.is_empty()) {
+                self.zombies.swap_remove(i);
+                self.delete_tree(slot);
+            } else {
+                i += 1;
+            }
+        }
     }
 
     fn slot(&mut self) -> Result<usize> {
@@ -110,25 +151,45 @@ impl Pool {
         }
     }
 
-    fn delete(&mut self, slot: usize) {
-        match CNode::root().delete(slot) {
-            Ok(()) => self.free.push(slot),
+    /// Revokes and deletes the capability in root `slot` (whatever was made
+    /// from it dies first).
+    fn delete_tree(&mut self, slot: usize) {
+        if let Err(error) = CNode::root().revoke(slot).and_then(|()| CNode::root().delete(slot)) {
+            self.failures += 1;
+            println!("monitor: core {}: cannot delete slot {slot}: {error:?}", self.me);
+            return;
+        }
+        self.free.push(slot);
+    }
+
+    /// A root capability for memory of another core's pool in a fresh slot
+    /// (given back if the kernel refuses).
+    fn make(&mut self, kernel: Kernel, kind: ObjectType, base: usize, bytes: usize) -> Result<usize> {
+        let slot = self.slot()?;
+        match kernel.create(kind, base, bytes, CPtr::slot(ROOT_CNODE_SLOT), slot) {
+            Ok(()) => Ok(slot),
             Err(error) => {
-                self.failures += 1;
-                println!("monitor: core {}: cannot delete slot {slot}: {error:?}", self.me);
+                self.free.push(slot);
+                Err(error)
             }
         }
     }
 
     /// Makes a protocol effect real.
-    pub fn apply(&mut self, kernel: Kernel, effect: Effect, _monitor: &Monitor) {
+    pub fn apply(&mut self, kernel: Kernel, effect: Effect, monitor: &Monitor) {
         match effect {
             Effect::RamIn(range) => self.ram_in(kernel, range),
             Effect::RamOut(range) => self.ram_out(range),
             Effect::CopyIn { obj, desc } => self.copy_in(kernel, obj, desc),
             Effect::CopyOut { obj } => {
-                if let Some(slot) = self.copies.remove(&obj) {
-                    self.delete(slot);
+                let Some(slot) = self.copies.remove(&obj) else { return };
+                match self.created.iter().position(|&o| o == obj) {
+                    Some(i) => {
+                        self.created.swap_remove(i);
+                        self.zombies.push((obj, slot));
+                        self.bury(monitor);
+                    }
+                    None => self.delete_tree(slot),
                 }
             }
         }
@@ -136,16 +197,11 @@ impl Pool {
 
     fn ram_in(&mut self, kernel: Kernel, range: RamRange) {
         for unit in range.units() {
-            if self.home(unit) == self.me || self.units.get(unit as usize).is_none_or(Option::is_some) {
+            let known = self.units.get(unit as usize).is_none_or(Option::is_some);
+            if self.home(unit) == self.me || known || self.bases[self.home(unit)] == 0 {
                 continue;
             }
-            let made = self.slot().and_then(|slot| {
-                let root = CPtr::slot(ROOT_CNODE_SLOT);
-                kernel
-                    .create(ObjectType::Ram, self.phys(unit), UNIT_BYTES as usize, root, slot)
-                    .map(|()| slot)
-            });
-            match made {
+            match self.make(kernel, ObjectType::Ram, self.phys(unit), UNIT_BYTES as usize) {
                 Ok(slot) => self.units[unit as usize] = Some(slot),
                 Err(error) => {
                     self.failures += 1;
@@ -161,22 +217,23 @@ impl Pool {
                 continue; // kept for good (see the module docs)
             }
             if let Some(slot) = self.units.get_mut(unit as usize).and_then(Option::take) {
-                self.delete(slot);
+                self.delete_tree(slot);
             }
         }
     }
 
     fn copy_in(&mut self, kernel: Kernel, obj: ObjId, desc: CapDesc) {
-        let kind = match desc.kind {
-            k if k == caps::CapType::Frame as u8 => ObjectType::Frame,
-            k if k == caps::CapType::Ram as u8 => ObjectType::Ram,
-            _ => return, // nothing to make real (a bookkeeping-only object)
-        };
-        let made = self.slot().and_then(|slot| {
-            let root = CPtr::slot(ROOT_CNODE_SLOT);
-            kernel.create(kind, desc.base as usize, desc.bytes as usize, root, slot).map(|()| slot)
-        });
-        match made {
+        // Only frames are shared between cores (RAM could then be retyped
+        // on two cores at once); other kinds are bookkeeping only.
+        if desc.kind != caps::CapType::Frame as u8 {
+            return;
+        }
+        if self.copies.contains_key(&obj) {
+            self.failures += 1;
+            println!("monitor: core {}: a second copy of {obj:?} arrived", self.me);
+            return;
+        }
+        match self.make(kernel, ObjectType::Frame, desc.base as usize, desc.bytes as usize) {
             Ok(slot) => {
                 self.copies.insert(obj, slot);
             }

@@ -46,6 +46,10 @@ const END: u64 = 9;
 const BIND_SERVE: u64 = 11;
 const BIND_END: u64 = 12;
 
+/// Programs spawned one after the other on one core (more than its
+/// monitor's root CNode slots or RAM could hold without reuse: each takes a
+/// 2 MiB block).
+const SPAWNS: u64 = 150;
 /// How long one operation or step may take.
 const TIMEOUT_MS: u64 = 10_000;
 /// Entries of the heap's L2 table where this test maps frames and the
@@ -411,6 +415,21 @@ fn spawn_everywhere(node: &mut Node, tally: &mut Tally) {
     let all = cores.iter().fold(0u64, |set, &c| set | 1 << c);
     tally.check(answered == all, || format!("spawn: answers from {answered:#x}, expected {all:#x}"));
     let target = *cores.last().unwrap_or(&node.me);
+    // Many in a row: each child's memory and slots must be reused.
+    let (lo, hi) = node::pack_name("true");
+    let mut ended = 0;
+    for i in 0..SPAWNS {
+        node.links
+            .control(target, Control { op: node::SPAWN, a: lo, b: hi, c: 1000 + i, ..Control::default() });
+        match node.expect(node::SPAWNED, TIMEOUT_MS) {
+            Some(answer) if answer.a == 1000 + i && answer.b == node::SPAWN_OK && answer.c == 0 => ended += 1,
+            other => {
+                tally.check(false, || format!("spawn {i} of true on core {target}: {other:?}"));
+                break;
+            }
+        }
+    }
+    tally.check(ended == SPAWNS, || format!("only {ended} of {SPAWNS} spawns of true ended"));
     let (lo, hi) = node::pack_name("no-such-program");
     node.links.control(target, Control { op: node::SPAWN, a: lo, b: hi, c: 99, ..Control::default() });
     let answer = node.expect(node::SPAWNED, TIMEOUT_MS);
