@@ -182,8 +182,7 @@ fn revoke_remote(node: &mut Node) {
 
 /// A 4 KiB frame of one of this core's pool units, never donated.
 fn frame(node: &mut Node) -> Option<CapDesc> {
-    let first = node.me as u32 * node.pool.units_per_core();
-    let unit = (first..first + node.pool.units_per_core()).rev().find(|&u| node.monitor.free_unit(u))?;
+    let unit = (0..node.monitor.replica().ram_units()).rev().find(|&u| node.monitor.free_unit(u))?;
     node.monitor.set_busy(RamRange { base: unit, count: 1 }, true);
     let slot = allocator::allocate_slot().ok()?;
     let ram = node.pool.ram(unit)?;

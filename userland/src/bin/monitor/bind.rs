@@ -103,11 +103,8 @@ pub fn serve(
     siblings: &mut Siblings,
     client_core: usize,
 ) -> Result<(Dispatcher, Vec<ObjId>)> {
-    let first = node.me as u32 * node.pool.units_per_core();
-    let unit = (first..first + node.pool.units_per_core())
-        .rev()
-        .find(|&u| node.monitor.free_unit(u))
-        .ok_or(Error::InvalidSize)?;
+    let units = node.monitor.replica().ram_units();
+    let unit = (0..units).rev().find(|&u| node.monitor.free_unit(u)).ok_or(Error::InvalidSize)?;
     node.monitor.set_busy(RamRange { base: unit, count: 1 }, true);
     let ram = node.pool.ram(unit).ok_or(Error::InvalidSize)?;
     let slots: Vec<usize> = (0..PAGES).map(|_| allocator::allocate_slot()).collect::<Result<_>>()?;

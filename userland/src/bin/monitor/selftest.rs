@@ -15,7 +15,6 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use caps::abi::monitor::UNITS;
 use monitor::{CapDesc, CopyState, Endpoint, Failure, Name, ObjId, Operation, Outcome, RamRange};
 use userland::cap::Frame;
 use userland::cptr::{CPtr, ROOT_CNODE_SLOT};
@@ -354,7 +353,7 @@ fn ram_transfer(node: &mut Node, env: &mut Env, tally: &mut Tally, last: usize) 
 /// Core 0 (the boot core) makes a frame, copies it to every core; a core
 /// that is not its owner revokes it; no copy survives anywhere.
 fn remote_revoke(node: &mut Node, env: &mut Env, tally: &mut Tally, peers: &[usize]) {
-    let Some((frame_slot, desc)) = own_frame(node) else {
+    let Some((frame_slot, desc, unit)) = own_frame(node) else {
         tally.check(false, || "cannot make a frame".into());
         return;
     };
@@ -380,9 +379,6 @@ fn remote_revoke(node: &mut Node, env: &mut Env, tally: &mut Tally, peers: &[usi
     everywhere(node, env, tally, step(GONE, length, obj.0, frame_slot as u64));
     // Every remote copy was unmapped and deleted before the revoke
     // completed, and the owner's too: the RAM can be retyped again.
-    let unit = node.me as u32 * UNITS as u32
-        + ((desc.base as usize - node.pool.phys(node.me as u32 * UNITS as u32))
-            / caps::abi::monitor::UNIT_BYTES as usize) as u32;
     let again = node.pool.ram(unit).zip(allocator::allocate_slot().ok()).map(|(ram, slot)| {
         ram.retype(ObjectType::Frame, PAGE_BITS as usize, 0, CPtr::slot(ROOT_CNODE_SLOT), slot, 1)
     });
@@ -469,16 +465,17 @@ fn cross_core_bind(node: &mut Node, env: &mut Env, tally: &mut Tally, last: usiz
 
 /// A 4 KiB frame from one of this core's own pool units (marked busy so it
 /// is never donated); its slot and description.
-fn own_frame(node: &mut Node) -> Option<(usize, CapDesc)> {
-    let first = node.me as u32 * UNITS as u32;
-    let unit = (first..first + UNITS as u32).rev().find(|&u| node.monitor.free_unit(u))?;
+fn own_frame(node: &mut Node) -> Option<(usize, CapDesc, u32)> {
+    // Any unit this core owns and does not use (its own pool's or one it
+    // received or inherited).
+    let unit = (0..node.monitor.replica().ram_units()).rev().find(|&u| node.monitor.free_unit(u))?;
     node.monitor.set_busy(RamRange { base: unit, count: 1 }, true);
     let ram = node.pool.ram(unit)?;
     let slot = allocator::allocate_slot().ok()?;
     ram.retype(ObjectType::Frame, PAGE_BITS as usize, 0, CPtr::slot(ROOT_CNODE_SLOT), slot, 1).ok()?;
     let info = Frame::at(slot).identify().ok()?;
     let desc = CapDesc { kind: caps::CapType::Frame as u8, base: info.base as u64, bytes: info.size as u64 };
-    Some((slot, desc))
+    Some((slot, desc, unit))
 }
 
 /// Step on the last core: ask for two units, make a frame of the first,
@@ -487,7 +484,9 @@ pub const RAM_ASK: u64 = 10;
 
 /// The last core's side of [`RAM_ASK`] (called from `follow`).
 fn ram_ask(node: &mut Node, env: &mut Env, tally: &mut Tally) -> u64 {
-    let too_much = node.run(Operation::RequestRam { count: UNITS as u32 + 1 }, TIMEOUT_MS);
+    // All the units there are: no donor owns them all (this core owns some).
+    let all = node.monitor.replica().ram_units();
+    let too_much = node.run(Operation::RequestRam { count: all }, TIMEOUT_MS);
     tally.check(too_much == Some(Outcome::Failed(Failure::NoRam)), || {
         format!("oversized request: {too_much:?}")
     });
