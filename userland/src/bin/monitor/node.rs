@@ -12,7 +12,7 @@ extern crate alloc;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
-use monitor::{CoreId, Effect, Message, Monitor, OpId, Outbox, Outcome, Topology, Wire};
+use monitor::{CoreId, Effect, Message, Monitor, OpId, Outbox, Outcome, Topology, Update, Wire};
 use stubs::{RpcError, TransportError};
 use userland::cap::{Kernel, System};
 use userland::channel::{doorbell_of, relax, Rung, Urpc};
@@ -235,9 +235,29 @@ struct Inbox<'a> {
 impl Inbox<'_> {
     fn protocol(&mut self, kind: u8, words: [u64; 6]) {
         match Message::from_wire(&Wire { kind, words }) {
-            Some(message) => self.monitor.handle(CoreId(self.from as u8), message, self.links),
-            None => self.links.malformed += 1,
+            Some(message) if sent_by(self.from, &message) => {
+                self.monitor.handle(CoreId(self.from as u8), message, self.links)
+            }
+            _ => self.links.malformed += 1,
         }
+    }
+}
+
+/// Whether a submitted update is one monitor `from` may submit: its own
+/// operation, or a RAM transfer it donates; never an entry only the
+/// sequencer makes. (A monitor is trusted with its own operations only.)
+fn sent_by(from: usize, message: &Message) -> bool {
+    let Message::Submit { update, .. } = message else { return true };
+    let from = CoreId(from as u8);
+    match *update {
+        Update::RamTransfer { from: donor, .. } => donor == from,
+        Update::CapCreate { op, .. }
+        | Update::CapCopy { op, .. }
+        | Update::CapDelete { op, .. }
+        | Update::RevokeMark { op, .. }
+        | Update::Register { op, .. }
+        | Update::Unregister { op, .. } => op.core == from,
+        Update::RevokeCommit { .. } | Update::CoreDown { .. } => false,
     }
 }
 
