@@ -20,8 +20,15 @@
 //!   and never donated ([`Monitor::free_unit`]).
 //! * Capability records carry a [`CapDesc`] (kind, physical base, size) so a
 //!   remote monitor can materialise its copy ([`Monitor::created`]).
+//! * The sequencer may crash: the lowest live core takes over, adopting the
+//!   longest log any live monitor applied ([`Monitor::sequencer`],
+//!   [`Monitor::failing_over`]). The fail-over uses message kinds 7
+//!   ([`Message::Report`]), 8 ([`Message::Fetch`]) and 9 ([`Message::Start`]),
+//!   which a transport must carry like the others. The transport must not
+//!   hand a monitor messages from a core after reporting that core down
+//!   ([`Monitor::core_down`]; [`Monitor::handle`] drops them itself).
 //!
-//! Uses `alloc` (the sequencer's log, the capability table and the registry
+//! Uses `alloc` (every monitor's log, the capability table and the registry
 //! are unbounded maps).
 #![no_std]
 #![forbid(unsafe_code)]

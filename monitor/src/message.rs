@@ -48,6 +48,12 @@
 //! | 4    | `RamAsk`    | op                     | count                  |      |      |      |      |
 //! | 5    | `RamDeny`   | op                     |                        |      |      |      |      |
 //! | 6    | `RevokeAck` | obj                    |                        |      |      |      |      |
+//! | 7    | `Report`    | next                   |                        |      |      |      |      |
+//! | 8    | `Fetch`     | next                   |                        |      |      |      |      |
+//! | 9    | `Start`     | next                   |                        |      |      |      |      |
+//!
+//! Kinds 7 to 9 only travel during a sequencer fail-over (see
+//! [`monitor`](crate::monitor)).
 //!
 //! `Catchup` has no wire form: a transport sends `Catchup { from, entries }`
 //! as the `entries.len()` messages `Ordered { seq: from + i, update, hops }`
@@ -277,6 +283,29 @@ pub enum Message {
         /// The object.
         obj: ObjId,
     },
+    /// Fail-over, to the new sequencer: the old one is down, this core
+    /// follows the sender of this message from now on, has applied the
+    /// entries below `next` and applies no other until the new sequencer's
+    /// [`Message::Start`].
+    Report {
+        /// First entry not yet applied.
+        next: u64,
+    },
+    /// Fail-over, from the new sequencer to a monitor that reported a longer
+    /// log: send me your entries from `next` on (answered with a
+    /// [`Message::Catchup`]).
+    Fetch {
+        /// First entry the new sequencer lacks.
+        next: u64,
+    },
+    /// Fail-over, from the new sequencer: it holds the longest log any live
+    /// monitor applied (`next` entries) and orders from there on;
+    /// resubmit every update not yet applied and re-ack running revokes.
+    /// The entries the receiver lacks below `next` follow as a catch-up.
+    Start {
+        /// Length of the log the new sequencer took over.
+        next: u64,
+    },
 }
 
 /// A change of what this core may use, for the caller to make real (on
@@ -352,6 +381,9 @@ const KIND_SYNC: u8 = 3;
 const KIND_RAM_ASK: u8 = 4;
 const KIND_RAM_DENY: u8 = 5;
 const KIND_REVOKE_ACK: u8 = 6;
+const KIND_REPORT: u8 = 7;
+const KIND_FETCH: u8 = 8;
+const KIND_START: u8 = 9;
 
 fn byte_at(core: CoreId, shift: u32) -> u64 {
     (core.0 as u64) << shift
@@ -399,6 +431,24 @@ fn name_of(lo: u64, hi: u64) -> Name {
 }
 
 impl Update {
+    /// The operation this entry belongs to: every entry but the ones the
+    /// sequencer initiates itself ([`Update::RevokeCommit`],
+    /// [`Update::CoreDown`]) carries one, and no two entries of a log carry
+    /// the same (the sequencer orders an update only if its operation is not
+    /// in the log yet, so a resubmission after a fail-over is harmless).
+    pub fn op(&self) -> Option<OpId> {
+        match *self {
+            Update::RamTransfer { op, .. }
+            | Update::CapCreate { op, .. }
+            | Update::CapCopy { op, .. }
+            | Update::CapDelete { op, .. }
+            | Update::RevokeMark { op, .. }
+            | Update::Register { op, .. }
+            | Update::Unregister { op, .. } => Some(op),
+            Update::RevokeCommit { .. } | Update::CoreDown { .. } => None,
+        }
+    }
+
     /// The wire form (layout in the [module](self) docs). Canonical for a
     /// well-formed update (every [`CoreId`] below [`MAX_CORES`]); an update
     /// with a larger core id encodes to words [`Update::from_words`] rejects.
@@ -481,7 +531,7 @@ fn unused(words: &[u64]) -> bool {
 /// [module](self) docs). Fits one 7-word URPC slot ([`Wire::to_slot`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Wire {
-    /// Which message (1..=6; 0 is never valid).
+    /// Which message (1..=9; 0 is never valid).
     pub kind: u8,
     /// The fields.
     pub words: [u64; WIRE_WORDS],
@@ -559,6 +609,18 @@ impl Message {
                 words[0] = obj.0;
                 KIND_REVOKE_ACK
             }
+            Message::Report { next } => {
+                words[0] = *next;
+                KIND_REPORT
+            }
+            Message::Fetch { next } => {
+                words[0] = *next;
+                KIND_FETCH
+            }
+            Message::Start { next } => {
+                words[0] = *next;
+                KIND_START
+            }
         };
         Some(Wire { kind, words })
     }
@@ -584,6 +646,9 @@ impl Message {
             }
             KIND_RAM_DENY if unused(&w[1..]) => Message::RamDeny { op: op_of(w[0])? },
             KIND_REVOKE_ACK if unused(&w[1..]) => Message::RevokeAck { obj: ObjId(w[0]) },
+            KIND_REPORT if unused(&w[1..]) => Message::Report { next: w[0] },
+            KIND_FETCH if unused(&w[1..]) => Message::Fetch { next: w[0] },
+            KIND_START if unused(&w[1..]) => Message::Start { next: w[0] },
             _ => return None,
         };
         debug_assert_eq!(message.to_wire().as_ref(), Some(wire));

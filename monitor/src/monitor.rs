@@ -7,16 +7,88 @@
 //!
 //! # Protocol
 //!
-//! Core 0 is the *sequencer*. Every update of the replicated state is a
-//! [`Update`] log entry: the initiator sends it to the sequencer
-//! ([`Message::Submit`]), which gives it the next sequence number, applies it
-//! and sends it down the broadcast tree ([`Message::Ordered`]); every monitor
-//! applies entries strictly in sequence order and forwards each applied
-//! entry to its tree children. A monitor that sees a gap (only after a crash
-//! changed the tree) asks the sequencer for the missing suffix
-//! ([`Message::Sync`] / [`Message::Catchup`]); every monitor also does so
-//! when told a core went down. Work per update: `N - 1` tree messages plus
-//! one submit; critical path: one hop plus the tree depth.
+//! One monitor is the *sequencer*: core 0 ([`SEQUENCER`]) at boot, the
+//! lowest live core after a fail-over ([`Monitor::sequencer`]). Every update
+//! of the replicated state is a [`Update`] log entry: the initiator sends it
+//! to the sequencer ([`Message::Submit`]), which gives it the next sequence
+//! number, applies it and sends it down the broadcast tree rooted at itself
+//! ([`Message::Ordered`]); every monitor applies entries strictly in
+//! sequence order and forwards each applied entry to its tree children. A
+//! monitor that sees a gap (only after a crash changed the tree) asks the
+//! sequencer for the missing suffix ([`Message::Sync`] /
+//! [`Message::Catchup`]); every monitor also does so when told a core went
+//! down. Work per update: `N - 1` tree messages plus one submit; critical
+//! path: one hop plus the tree depth.
+//!
+//! Every monitor keeps the whole log it applied ([`Monitor::log`], one
+//! [`Update`] and a hop count per entry, plus the set of operations in it),
+//! and every update it submitted until it applies it. Keeping the whole log
+//! is the simple choice: only the entries not yet applied everywhere are
+//! ever needed, so it could be trimmed below the lowest position every live
+//! monitor acknowledged, at the price of one more message kind.
+//!
+//! # Failure model
+//!
+//! Cores crash-stop. The failure detector ([`Monitor::core_down`]) is
+//! perfect and tells every live monitor about a crash before any of them
+//! handles a message sent after it, and once a monitor was told, nothing the
+//! dead core sent reaches it any more: [`Monitor::handle`] drops such late
+//! messages itself; a transport that calls [`Monitor::handle_ordered`] (which
+//! does not know the sender) must drop them before. The simulator implements
+//! exactly this (a crashed core may halt first and its messages keep
+//! arriving until the crash is reported, or arrive late and be dropped).
+//!
+//! # Sequencer fail-over
+//!
+//! All applied logs are prefixes of one total order. When the sequencer is
+//! reported down, every live monitor switches to the lowest core it has not
+//! been told is down; since cores only ever go down, the sequencer's id only
+//! grows and numbers the *epoch*, and all live monitors agree on it.
+//!
+//! 1. Every other live monitor sends the new sequencer a
+//!    [`Message::Report`] with the length of its log and from then on applies
+//!    nothing and submits nothing (it remembers the largest entry it dropped)
+//!    until the new sequencer's [`Message::Start`]. So its report stays the
+//!    longest log it has, and whatever it later applies comes from the new
+//!    sequencer's log.
+//! 2. The new sequencer waits for the report of every live monitor (a core
+//!    reported down meanwhile is not waited for). If a report is longer than
+//!    its own log, it fetches the suffix from that monitor
+//!    ([`Message::Fetch`], answered with a [`Message::Catchup`]) and applies
+//!    it; if that monitor dies, it fetches from the next longest. Its log is
+//!    then the longest log any live monitor applied: nothing a live monitor
+//!    applied is lost, and entries only a dead core had are forgotten
+//!    consistently (nobody live applied them).
+//! 3. It sends every live monitor [`Message::Start`] followed by a
+//!    catch-up from its reported length, then orders, before anything new:
+//!    a `CoreDown` for every core reported down but still online in the
+//!    replica (e.g. the old sequencer), a `RevokeCommit` for every running
+//!    revoke with no live holder left, its own lost submits and the submits
+//!    that arrived during the takeover. For every other running revoke it
+//!    waits for the (re-)acks of the live cores still holding a copy.
+//! 4. On `Start` a monitor resubmits every update it submitted and has not
+//!    applied (lost with the old sequencer, or already in the log and still
+//!    on its way in the catch-up), acks every running revoke it has marked
+//!    (its earlier ack went to the dead sequencer; holders that have not
+//!    applied the mark yet ack when they do), and asks for entries it
+//!    dropped while waiting that the catch-up does not cover (a
+//!    [`Message::Sync`]).
+//!
+//! The sequencer orders an update only if its operation ([`Update::op`]) is
+//! not in its log yet, so a resubmission never applies anything twice, and
+//! every submitted update is eventually applied exactly once (whatever the
+//! initiator, e.g. the donor of a RAM transfer or the core of a revoke
+//! mark). A `RamAsk` is point-to-point and unaffected: only the death of the
+//! donor fails the request ([`Failure::CoreDown`]). If the new sequencer dies
+//! during its takeover, the next lowest core starts over (every monitor
+//! reports again to it).
+//!
+//! Costs of a fail-over with `L` live monitors: `L - 1` reports, at most one
+//! fetch per dead holder plus the missing suffix once, `L - 1` starts, a
+//! catch-up per monitor of what it lacks, the resubmits and re-acks; the
+//! critical path is about four hops plus the catch-ups. Normal operation
+//! pays nothing but the memory of the log and the operation set on every
+//! monitor (instead of the sequencer only).
 //!
 //! A catch-up is one [`Message::Catchup`] in memory but has no wire form: a
 //! transport sends it as one [`Message::Ordered`] per entry
@@ -56,15 +128,17 @@
 //! replicated in its record, so any core receiving a copy can materialise
 //! it ([`Monitor::created`]).
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
 use crate::message::{Effect, Failure, Message, Operation, Outbox, Outcome, Update};
-use crate::replica::{Applied, Replica};
+use crate::replica::{Applied, CapState, Replica};
 use crate::topology::Topology;
 use crate::types::{CapDesc, CoreId, CoreSet, Digest, Name, ObjId, OpId, RamRange};
 
-/// The core whose monitor orders all updates.
+/// The core whose monitor orders all updates at boot (the first
+/// sequencer; after a fail-over the lowest live core is, see
+/// [`Monitor::sequencer`]).
 pub const SEQUENCER: CoreId = CoreId(0);
 
 /// State of this core's copy of a capability.
@@ -82,11 +156,36 @@ pub struct Monitor {
     me: CoreId,
     topology: Topology,
     replica: Replica,
-    /// Next log position to apply.
+    /// Next log position to apply (always `log.len()`).
     next: u64,
-    /// The whole log with the hops each entry was ordered with (sequencer
-    /// only).
+    /// The whole log applied here, with the hops each entry arrived with (0
+    /// or the submit's on the sequencer). Every monitor keeps it: a new
+    /// sequencer may have to fetch a suffix from any of them.
     log: Vec<(Update, u8)>,
+    /// The operations of the entries of `log`, the sequencer's dedup set
+    /// (kept only while sequencer; rebuilt from `log` on a take-over).
+    logged: OpSet,
+    /// The current sequencer: the lowest core not reported down. It only
+    /// grows, so it also numbers the epoch.
+    sequencer: CoreId,
+    /// Whether the current epoch has started here: false from the report of
+    /// the old sequencer's crash until the takeover completed (on the new
+    /// sequencer) or its [`Message::Start`] arrived (elsewhere). A monitor
+    /// that is not ready applies nothing (unless it is the new sequencer)
+    /// and sends no submit.
+    ready: bool,
+    /// Fail-over: the log lengths the other monitors reported to this one as
+    /// their new sequencer.
+    reports: BTreeMap<CoreId, u64>,
+    /// Fail-over, new sequencer: the monitor asked for the missing suffix.
+    fetching: Option<CoreId>,
+    /// Not ready: the largest position of an entry dropped.
+    dropped: Option<u64>,
+    /// Updates submitted from here and not applied yet, resubmitted to every
+    /// new sequencer.
+    submitted: BTreeMap<OpId, Update>,
+    /// New sequencer: submits that arrived before the takeover completed.
+    deferred: Vec<(Update, u8)>,
     /// Cores the failure detector reported down.
     down: CoreSet,
     relinquished: Vec<bool>,
@@ -107,11 +206,12 @@ pub struct Monitor {
     revoke_waiting: BTreeMap<ObjId, CoreSet>,
     /// Sequencer only: updates waiting to be ordered, with their hops
     /// (avoids reentrancy).
-    to_order: Vec<(Update, u8)>,
+    to_order: VecDeque<(Update, u8)>,
     ordering: bool,
-    /// Cached broadcast-tree children, and the live set they are for.
+    /// Cached broadcast-tree children, and the root and live set they are
+    /// for.
     children: CoreSet,
-    children_of: Option<CoreSet>,
+    children_of: Option<(CoreId, CoreSet)>,
 }
 
 impl Monitor {
@@ -126,6 +226,14 @@ impl Monitor {
             replica,
             next: 0,
             log: Vec::new(),
+            logged: OpSet::default(),
+            sequencer: SEQUENCER,
+            ready: true,
+            reports: BTreeMap::new(),
+            fetching: None,
+            dropped: None,
+            submitted: BTreeMap::new(),
+            deferred: Vec::new(),
             down: CoreSet::EMPTY,
             relinquished: alloc::vec![false; units],
             busy: alloc::vec![false; units],
@@ -137,7 +245,7 @@ impl Monitor {
             pending_ram: Vec::new(),
             pending_revokes: Vec::new(),
             revoke_waiting: BTreeMap::new(),
-            to_order: Vec::new(),
+            to_order: VecDeque::new(),
             ordering: false,
             children: CoreSet::EMPTY,
             children_of: None,
@@ -162,6 +270,24 @@ impl Monitor {
     /// Number of log entries applied.
     pub fn applied(&self) -> u64 {
         self.next
+    }
+
+    /// The sequencer this monitor follows: [`SEQUENCER`] at boot, the lowest
+    /// core not reported down after a fail-over. It only increases, so it
+    /// also identifies the epoch.
+    pub fn sequencer(&self) -> CoreId {
+        self.sequencer
+    }
+
+    /// Whether a sequencer fail-over is in progress here (this monitor
+    /// applies nothing until it completes; see the [module](self) docs).
+    pub fn failing_over(&self) -> bool {
+        !self.ready
+    }
+
+    /// The log entries applied here (every monitor keeps the whole log).
+    pub fn log(&self) -> impl Iterator<Item = &Update> + '_ {
+        self.log.iter().map(|(u, _)| u)
     }
 
     /// Whether this core may use RAM unit `unit` now: the replica says it
@@ -248,10 +374,10 @@ impl Monitor {
     /// This core's children in the broadcast tree over the live cores
     /// (computed once per change of the live set).
     fn children(&mut self) -> CoreSet {
-        let live = self.live();
-        if self.children_of != Some(live) {
-            self.children = self.topology.children(SEQUENCER, live, self.me);
-            self.children_of = Some(live);
+        let key = (self.sequencer, self.live());
+        if self.children_of != Some(key) {
+            self.children = self.topology.children(key.0, key.1, self.me);
+            self.children_of = Some(key);
         }
         self.children
     }
@@ -331,12 +457,18 @@ impl Monitor {
         }
     }
 
-    /// The failure detector reports that `core` crash-stopped.
+    /// The failure detector reports that `core` crash-stopped. Every live
+    /// monitor must be told (before it receives anything sent after the
+    /// crash), and no message from `core` may reach this monitor afterwards
+    /// ([`Monitor::handle`] drops them; a transport calling
+    /// [`Monitor::handle_ordered`] must drop them itself). If `core` was the
+    /// sequencer, this starts a fail-over (see the [module](self) docs).
     pub fn core_down(&mut self, core: CoreId, out: &mut impl Outbox) {
         if self.down.contains(core) || core == self.me {
             return;
         }
         self.down.insert(core);
+        self.reports.remove(&core);
         let mut i = 0;
         while i < self.pending_ram.len() {
             if self.pending_ram[i].1 == core {
@@ -346,7 +478,25 @@ impl Monitor {
                 i += 1;
             }
         }
-        if self.me == SEQUENCER {
+        if core == self.sequencer {
+            // Fail-over: the lowest live core takes over.
+            self.sequencer = self.live().first().unwrap_or(self.me);
+            self.ready = false;
+            self.fetching = None;
+            self.dropped = None;
+            self.revoke_waiting.clear();
+            if self.me == self.sequencer {
+                self.take_over(out);
+            } else {
+                out.send(self.sequencer, Message::Report { next: self.next });
+            }
+        } else if self.me == self.sequencer {
+            if !self.ready {
+                if self.fetching == Some(core) {
+                    self.fetching = None;
+                }
+                return self.take_over(out);
+            }
             self.order(Update::CoreDown { core }, 0, out);
             let emptied: Vec<ObjId> = self
                 .revoke_waiting
@@ -360,31 +510,114 @@ impl Monitor {
                 self.revoke_waiting.remove(&obj);
                 self.order(Update::RevokeCommit { obj }, 0, out);
             }
-        } else {
+        } else if self.ready {
             // The tree changed: fetch whatever the old tree failed to deliver.
-            out.send(SEQUENCER, Message::Sync { next: self.next });
+            out.send(self.sequencer, Message::Sync { next: self.next });
         }
+    }
+
+    /// New sequencer: completes the takeover once every live monitor
+    /// reported and this one holds the longest reported log (fetching the
+    /// missing suffix from a monitor that has it otherwise).
+    fn take_over(&mut self, out: &mut impl Outbox) {
+        let mut others = self.live();
+        others.remove(self.me);
+        let (mut longest, mut holder) = (self.next, self.me);
+        for c in others.iter() {
+            match self.reports.get(&c) {
+                None => return, // still waiting for its report
+                Some(&next) if next > longest => (longest, holder) = (next, c),
+                Some(_) => {}
+            }
+        }
+        if holder != self.me {
+            if self.fetching != Some(holder) {
+                self.fetching = Some(holder);
+                out.send(holder, Message::Fetch { next: self.next });
+            }
+            return;
+        }
+        self.ready = true;
+        self.fetching = None;
+        // The operations already ordered, for deduplication (kept only by a
+        // sequencer).
+        self.logged = OpSet::default();
+        for op in self.log.iter().filter_map(|(update, _)| update.op()) {
+            self.logged.insert(op);
+        }
+        let reports = core::mem::take(&mut self.reports);
+        for c in others.iter() {
+            out.send(c, Message::Start { next: self.next });
+            let from = reports.get(&c).copied().unwrap_or(0);
+            if from < self.next {
+                out.send(c, self.catchup(from));
+            }
+        }
+        // Revokes in progress: every live holder (re-)acks to this
+        // sequencer (holders that applied the mark re-ack on `Start`, the
+        // others ack when the catch-up brings them the mark).
+        let mut commits = Vec::new();
+        for (&obj, rec) in self.replica.caps() {
+            if rec.state == CapState::Revoking {
+                let mut waiting = CoreSet(rec.copies.0 & others.0);
+                waiting.remove(self.me);
+                if waiting.is_empty() {
+                    commits.push(obj);
+                } else {
+                    self.revoke_waiting.insert(obj, waiting);
+                }
+            }
+        }
+        // Crashes the old sequencers did not get into the log.
+        let gone: Vec<CoreId> = self.down.iter().filter(|&c| self.replica.online().contains(c)).collect();
+        for core in gone {
+            self.order(Update::CoreDown { core }, 0, out);
+        }
+        for obj in commits {
+            self.order(Update::RevokeCommit { obj }, 0, out);
+        }
+        // This core's own submits to the old sequencer, then what others
+        // submitted early (neither is ordered twice).
+        let mine: Vec<Update> = core::mem::take(&mut self.submitted).into_values().collect();
+        for update in mine {
+            self.order(update, 0, out);
+        }
+        for (update, hops) in core::mem::take(&mut self.deferred) {
+            self.order(update, hops, out);
+        }
+    }
+
+    /// A catch-up with this monitor's log from `from` on.
+    fn catchup(&self, from: u64) -> Message {
+        let start = from.min(self.log.len() as u64) as usize;
+        let entries =
+            self.log[start..].iter().map(|&(update, hops)| (update, hops.saturating_add(1))).collect();
+        Message::Catchup { from: start as u64, entries }
     }
 
     /// Handles one message from the monitor of core `from`. A
     /// [`Message::Catchup`] is handled as the [`Message::Ordered`] messages
     /// of [`Message::split_catchup`], one after the other.
+    ///
+    /// Messages from a core reported down ([`Monitor::core_down`]) are
+    /// ignored: whatever they carry arrived late.
     pub fn handle(&mut self, from: CoreId, message: Message, out: &mut impl Outbox) {
+        if self.down.contains(from) || from == self.me {
+            return;
+        }
+        let sequencer = self.me == self.sequencer;
         match message {
             Message::Submit { update, hops } => {
-                if self.me == SEQUENCER {
+                if sequencer && self.ready {
                     self.order(update, hops, out);
+                } else if sequencer {
+                    self.deferred.push((update, hops));
                 }
             }
             Message::Ordered { seq, update, hops } => self.receive(seq, update, hops, out),
             Message::Sync { next } => {
-                if self.me == SEQUENCER {
-                    let start = next.min(self.log.len() as u64) as usize;
-                    let entries = self.log[start..]
-                        .iter()
-                        .map(|&(update, hops)| (update, hops.saturating_add(1)))
-                        .collect();
-                    out.send(from, Message::Catchup { from: start as u64, entries });
+                if sequencer && self.ready {
+                    out.send(from, self.catchup(next));
                 }
             }
             catchup @ Message::Catchup { .. } => {
@@ -400,6 +633,48 @@ impl Monitor {
                 }
             }
             Message::RevokeAck { obj } => self.revoke_acked(obj, from, out),
+            Message::Report { next } => {
+                if !sequencer || !self.ready {
+                    // Kept even before this core learns it is the new
+                    // sequencer.
+                    self.reports.insert(from, next);
+                    if sequencer {
+                        self.take_over(out);
+                    }
+                } else {
+                    // Late: the reporter waits for a start all the same.
+                    out.send(from, Message::Start { next: self.next });
+                    out.send(from, self.catchup(next));
+                }
+            }
+            Message::Fetch { next } => {
+                if next < self.next {
+                    out.send(from, self.catchup(next));
+                }
+            }
+            Message::Start { next } => {
+                if from == self.sequencer && !self.ready {
+                    self.start_epoch(next, out);
+                }
+            }
+        }
+    }
+
+    /// The new sequencer's takeover is complete: resubmit what was lost with
+    /// the old one, re-ack the running revokes, and ask for entries dropped
+    /// while waiting that the catch-up following `Start` will not bring.
+    fn start_epoch(&mut self, next: u64, out: &mut impl Outbox) {
+        self.ready = true;
+        for &update in self.submitted.values() {
+            out.send(self.sequencer, Message::Submit { update, hops: 1 });
+        }
+        for (&obj, rec) in self.replica.caps() {
+            if rec.state == CapState::Revoking {
+                out.send(self.sequencer, Message::RevokeAck { obj });
+            }
+        }
+        if self.dropped.take().is_some_and(|d| d >= next) {
+            out.send(self.sequencer, Message::Sync { next: next.max(self.next) });
         }
     }
 
@@ -438,51 +713,86 @@ impl Monitor {
     }
 
     fn submit(&mut self, update: Update, out: &mut impl Outbox) {
-        if self.me == SEQUENCER {
-            self.order(update, 0, out);
-        } else {
-            out.send(SEQUENCER, Message::Submit { update, hops: 1 });
+        if self.me == self.sequencer && self.ready {
+            return self.order(update, 0, out);
+        }
+        if let Some(op) = update.op() {
+            self.submitted.insert(op, update);
+        }
+        if self.ready {
+            out.send(self.sequencer, Message::Submit { update, hops: 1 });
         }
     }
 
     /// Sequencer: appends `update` (which arrived with `hops`) to the log,
-    /// applies it and broadcasts it.
+    /// applies it and broadcasts it, unless its operation is in the log
+    /// already (a resubmission after a fail-over).
     fn order(&mut self, update: Update, hops: u8, out: &mut impl Outbox) {
-        self.to_order.push((update, hops));
+        self.to_order.push_back((update, hops));
         if self.ordering {
             return;
         }
         self.ordering = true;
-        while !self.to_order.is_empty() {
-            let (update, hops) = self.to_order.remove(0);
-            let seq = self.log.len() as u64;
-            self.log.push((update, hops));
-            self.receive(seq, update, hops, out);
+        while let Some((update, hops)) = self.to_order.pop_front() {
+            if update.op().is_some_and(|op| self.logged.contains(op)) {
+                continue;
+            }
+            self.receive(self.next, update, hops, out);
         }
         self.ordering = false;
     }
 
-    /// Applies entry `seq` (which arrived with `hops`) if it is the next one
-    /// and forwards it down the tree.
     /// Handles `Message::Ordered { seq, update, hops }` (the message every
     /// update brings to every monitor), without building the message: the
-    /// same as [`Monitor::handle`] with it.
+    /// same as [`Monitor::handle`] with it, except that it does not know the
+    /// sender: the caller must not pass entries from a core it reported down
+    /// (see the [module](self) docs).
     pub fn handle_ordered(&mut self, seq: u64, update: Update, hops: u8, out: &mut impl Outbox) {
         self.receive(seq, update, hops, out);
     }
 
+    /// Applies entry `seq` (which arrived with `hops`) if it is the next one
+    /// and forwards it down the tree.
     fn receive(&mut self, seq: u64, update: Update, hops: u8, out: &mut impl Outbox) {
+        let sequencer = self.me == self.sequencer;
+        if !self.ready && !sequencer {
+            // Between the report and the start of a fail-over nothing is
+            // applied: the report must stay the longest log here.
+            if seq >= self.next {
+                self.dropped = Some(self.dropped.map_or(seq, |d| d.max(seq)));
+            }
+            return;
+        }
         if seq < self.next {
             return; // duplicate (catch-up overlapping the tree)
         }
         if seq > self.next {
-            out.send(SEQUENCER, Message::Sync { next: self.next });
+            // A gap (after a crash changed the tree); the new sequencer
+            // fetches what it lacks during its takeover.
+            if !sequencer {
+                out.send(self.sequencer, Message::Sync { next: self.next });
+            }
             return;
         }
         self.next += 1;
+        self.log.push((update, hops));
+        if let Some(op) = update.op() {
+            // Only a sequencer dedupes (a new one rebuilds the set from its
+            // log when it takes over); only an initiator has submits.
+            if sequencer {
+                self.logged.insert(op);
+            }
+            if !self.submitted.is_empty() {
+                self.submitted.remove(&op);
+            }
+        }
         self.last_hops = hops;
         self.max_hops = self.max_hops.max(hops);
         self.apply(update, out);
+        if !self.ready {
+            // The new sequencer fetching: the others get catch-ups.
+            return self.take_over(out);
+        }
         let hops = hops.saturating_add(1);
         let children = self.children();
         if !children.is_empty() {
@@ -564,7 +874,12 @@ impl Monitor {
                 }
                 match applied {
                     Applied::Marked { holders } => {
-                        if self.me == SEQUENCER {
+                        if self.me == self.sequencer {
+                            if !self.ready {
+                                // The takeover collects the acks of every
+                                // running revoke.
+                                return;
+                            }
                             let mut waiting = CoreSet(holders.0 & self.live().0);
                             waiting.remove(self.me);
                             if waiting.is_empty() {
@@ -573,7 +888,7 @@ impl Monitor {
                                 self.revoke_waiting.insert(obj, waiting);
                             }
                         } else if holders.contains(self.me) {
-                            out.send(SEQUENCER, Message::RevokeAck { obj });
+                            out.send(self.sequencer, Message::RevokeAck { obj });
                         }
                     }
                     Applied::AlreadyDead if mine(op) => self.finish_revoke(obj, Some(op), out),
@@ -632,4 +947,41 @@ fn runs(units: &[u32]) -> Vec<RamRange> {
         }
     }
     ranges
+}
+
+/// A set of operations: one bit per operation number, per core (an
+/// operation's number counts that core's operations, so the bits stay
+/// dense: 125 bytes per thousand operations of a core). Insert and lookup
+/// are a shift and a mask; a B-tree set cost the sequencer ~780
+/// instructions per update.
+#[derive(Clone, Debug, Default)]
+struct OpSet {
+    bits: Vec<Vec<u64>>,
+}
+
+impl OpSet {
+    /// Words per core at most (2^22 operations, 512 KiB): an operation
+    /// number beyond is not remembered (nor deduplicated) rather than let a
+    /// wild number take the heap.
+    const MAX_WORDS: usize = 1 << 16;
+
+    fn insert(&mut self, op: OpId) {
+        let (core, word, bit) = (op.core.index(), op.n as usize / 64, op.n % 64);
+        if word >= Self::MAX_WORDS {
+            return;
+        }
+        if self.bits.len() <= core {
+            self.bits.resize_with(core + 1, Vec::new);
+        }
+        let words = &mut self.bits[core];
+        if words.len() <= word {
+            words.resize(word + 1, 0);
+        }
+        words[word] |= 1 << bit;
+    }
+
+    fn contains(&self, op: OpId) -> bool {
+        let (word, bit) = (op.n as usize / 64, op.n % 64);
+        self.bits.get(op.core.index()).and_then(|words| words.get(word)).is_some_and(|w| w & (1 << bit) != 0)
+    }
 }

@@ -138,8 +138,11 @@ impl Replica {
         match *update {
             Update::RamTransfer { from, to, range, .. } => {
                 let end = range.base as u64 + range.count as u64;
+                // Not to a core that went down meanwhile: its RAM was given
+                // away already, so the units would be lost.
                 let valid = range.count > 0
                     && end <= self.ram_owner.len() as u64
+                    && self.online.contains(to)
                     && range.units().all(|u| self.ram_owner[u as usize] == from);
                 if valid {
                     for u in range.units() {

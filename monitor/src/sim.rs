@@ -26,14 +26,28 @@
 //!   initiator), no live monitor holds a live copy of `obj`, after every later
 //!   step (copies travelling in log entries included, since installing one is
 //!   a step).
-//! * **Agreement at quiescence** — every live monitor has applied the same
-//!   number of entries (equal to the sequencer's log), has the same digest and
-//!   the same registry; each live monitor's copies match the replicated
+//! * **Agreement at quiescence** — every crash was reported; every live
+//!   monitor follows the lowest live core as sequencer with no fail-over in
+//!   progress, has applied the same number of entries (equal to the
+//!   sequencer's log), has the same digest and the same registry, and its
+//!   replica's online set is exactly the live cores; each live monitor's
+//!   copies match the replicated
 //!   records (it holds a live copy iff the record is live and lists it); no
 //!   revoke is stuck half-way.
 //! * **Liveness** — the message queue drains (within a step bound) and every
 //!   operation started by a core that is still live completed exactly once
-//!   (an operation never completes twice, crashed or not).
+//!   (an operation never completes twice, crashed or not), whatever crashed
+//!   (a RAM request whose donor died fails with `CoreDown`).
+//!
+//! # Crashes
+//!
+//! A random schedule crashes up to three cores (never all): a random core
+//! or whichever is the sequencer at the time, so fail-overs, fail-overs
+//! during fail-overs and crashes of other cores during a takeover all
+//! happen. A crash is reported to every live monitor at once
+//! ([`Sim::crash`]), or the core first halts ([`Sim::halt`]: what it sent
+//! keeps arriving) and is reported later ([`Sim::report`]), possibly with
+//! its messages still in flight, arriving late to be ignored.
 
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::format;
@@ -41,7 +55,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::message::{Effect, Message, Operation, Outbox, Outcome, Wire};
-use crate::monitor::{CopyState, Monitor, SEQUENCER};
+use crate::monitor::{CopyState, Monitor};
 use crate::replica::CapState;
 use crate::topology::Topology;
 use crate::types::{CapDesc, CoreId, CoreSet, Endpoint, Name, ObjId, OpId, RamRange};
@@ -93,6 +107,8 @@ pub struct Sim {
     queues: Vec<VecDeque<(Message, u32)>>,
     hold_until: Vec<u64>,
     crashed: CoreSet,
+    /// Crashed cores whose crash was not reported yet ([`Sim::halt`]).
+    unreported: CoreSet,
     step: u64,
     clock: Vec<u32>,
     started: BTreeMap<OpId, Operation>,
@@ -123,6 +139,7 @@ impl Sim {
             queues: (0..n * n).map(|_| VecDeque::new()).collect(),
             hold_until: alloc::vec![0; n * n],
             crashed: CoreSet::EMPTY,
+            unreported: CoreSet::EMPTY,
             step: 0,
             clock: alloc::vec![0; n],
             started: BTreeMap::new(),
@@ -253,13 +270,36 @@ impl Sim {
     /// Crash-stops `core`: its channels are emptied, later messages to it are
     /// dropped, and every live monitor's failure detector is told.
     pub fn crash(&mut self, core: CoreId) {
+        self.halt(core);
+        self.report(core, false);
+    }
+
+    /// Stops `core` without telling anyone yet: it takes no more steps,
+    /// messages to it are dropped, but what it sent before keeps arriving
+    /// until [`Sim::report`].
+    pub fn halt(&mut self, core: CoreId) {
         if self.crashed.contains(core) {
             return;
         }
         self.crashed.insert(core);
+        self.unreported.insert(core);
         for other in 0..self.n {
-            self.queues[core.index() * self.n + other].clear();
             self.queues[other * self.n + core.index()].clear();
+        }
+    }
+
+    /// The failure detector reports the halted `core` to every live monitor
+    /// at once. Its channels are emptied, unless `late`: then what it sent
+    /// stays in flight, to arrive after the report (and be ignored).
+    pub fn report(&mut self, core: CoreId, late: bool) {
+        if !self.unreported.contains(core) {
+            return;
+        }
+        self.unreported.remove(core);
+        if !late {
+            for other in 0..self.n {
+                self.queues[core.index() * self.n + other].clear();
+            }
         }
         for c in 0..self.n {
             let c = CoreId(c as u8);
@@ -345,12 +385,28 @@ impl Sim {
     /// Invariants once no message is left (see the module documentation).
     pub fn check_quiescent(&mut self) {
         let live: Vec<usize> = self.live().collect();
-        let seq = &self.monitors[SEQUENCER.index()];
+        let mut problems = Vec::new();
+        let Some(&first) = live.first() else { return };
+        let sequencer = CoreId(first as u8);
+        let seq = &self.monitors[first];
         let (applied, digest) = (seq.applied(), seq.digest());
         let registry = seq.replica().registry().clone();
-        let mut problems = Vec::new();
+        if !self.unreported.is_empty() {
+            problems.push(format!("crash of {:?} never reported", self.unreported));
+        }
+        let live_set = CoreSet(CoreSet::first_n(self.n).0 & !self.crashed.0);
         for &c in &live {
             let m = &self.monitors[c];
+            if m.replica().online() != live_set {
+                problems.push(format!("core {c}: online {:?} but live {live_set:?}", m.replica().online()));
+            }
+            if m.sequencer() != sequencer || m.failing_over() {
+                problems.push(format!(
+                    "core {c}: follows {:?} (failing over: {}), lowest live core is {sequencer:?}",
+                    m.sequencer(),
+                    m.failing_over()
+                ));
+            }
             if m.applied() != applied || m.digest() != digest || *m.replica().registry() != registry {
                 problems.push(format!(
                     "core {c}: applied {} digest {} vs sequencer applied {applied} digest {digest}",
@@ -375,13 +431,13 @@ impl Sim {
                 }
             }
         }
-        if self.crashed.is_empty() {
-            for u in 0..self.monitors[0].replica().ram_units() {
-                // A crash-stopped monitor uses nothing any more.
-                let owners = self.live().filter(|&c| self.monitors[c].owns_unit(u)).count();
-                if owners != 1 {
-                    problems.push(format!("quiescent: RAM unit {u} owned by {owners} cores"));
-                }
+        // Crashes included: a dead core's units went to a live heir, and no
+        // transfer goes to a dead core.
+        for u in 0..self.monitors[0].replica().ram_units() {
+            // A crash-stopped monitor uses nothing any more.
+            let owners = self.live().filter(|&c| self.monitors[c].owns_unit(u)).count();
+            if owners != 1 {
+                problems.push(format!("quiescent: RAM unit {u} owned by {owners} live cores"));
             }
         }
         let lost: Vec<OpId> = self
@@ -467,12 +523,19 @@ pub fn run_schedule(seed: u64) -> ScheduleReport {
     }
     let mut sim = Sim::new(Topology::from_clusters(&sizes), 4);
     let operations = if n > 8 { 6 + rng.below(6) } else { 4 + rng.below(10) } as usize;
-    let mut crashes: Vec<(u64, CoreId)> = Vec::new();
-    if n > 2 && rng.below(4) == 0 {
-        for _ in 0..1 + rng.below(2) {
-            crashes.push((rng.below(operations as u64 * 6), CoreId(1 + rng.below(n as u64 - 1) as u8)));
+    // Crash events: (step, victim, mode). The victim is a random core or
+    // (`None`) whoever is the sequencer when it is due; at least one core
+    // survives. Mode 0 crashes and reports at once, mode 1 halts the core and
+    // reports later, mode 2 does too and leaves its messages in flight to
+    // arrive after the report.
+    let mut crashes: Vec<(u64, Option<CoreId>, u64)> = Vec::new();
+    if rng.below(3) == 0 {
+        for _ in 0..1 + rng.below((n as u64 - 1).min(3)) {
+            let victim = if rng.below(2) == 0 { None } else { Some(CoreId(rng.below(n as u64) as u8)) };
+            crashes.push((rng.below(operations as u64 * 6), victim, rng.below(3)));
         }
     }
+    let mut reports: Vec<(u64, CoreId, bool)> = Vec::new();
     let mut left_ops = operations;
     let step_limit = 200_000;
     loop {
@@ -483,7 +546,9 @@ pub fn run_schedule(seed: u64) -> ScheduleReport {
             break;
         }
         let busy = sim.busy_channels();
-        let crash_due = crashes.iter().position(|&(at, _)| at <= step || (busy.is_empty() && left_ops == 0));
+        let idle = busy.is_empty() && left_ops == 0;
+        let report_due = reports.iter().position(|&(at, _, _)| at <= step || busy.is_empty());
+        let crash_due = crashes.iter().position(|&(at, _, _)| at <= step || idle);
         if rng.below(16) == 0 {
             // A core hands some of its RAM to local clients, or takes it back.
             let live: Vec<usize> = sim.live().collect();
@@ -492,9 +557,21 @@ pub fn run_schedule(seed: u64) -> ScheduleReport {
             let range = RamRange { base: rng.below(units as u64) as u32, count: 1 + rng.below(3) as u32 };
             sim.set_busy(core, range, rng.below(3) != 0);
         }
-        if let Some(i) = crash_due {
-            let (_, core) = crashes.remove(i);
-            sim.crash(core);
+        if let Some(i) = report_due {
+            let (_, core, late) = reports.remove(i);
+            sim.report(core, late);
+        } else if let Some(i) = crash_due {
+            let (_, victim, mode) = crashes.remove(i);
+            let live: Vec<usize> = sim.live().collect();
+            let core = victim.unwrap_or(CoreId(live[0] as u8));
+            if live.len() > 1 || !live.contains(&core.index()) {
+                if mode == 0 {
+                    sim.crash(core);
+                } else {
+                    sim.halt(core);
+                    reports.push((step + 1 + rng.below(40), core, mode == 2));
+                }
+            }
         } else if left_ops > 0 && (busy.is_empty() || rng.below(3) == 0) {
             left_ops -= 1;
             let live: Vec<usize> = sim.live().collect();

@@ -1,5 +1,5 @@
 //! Unit tests: the tree, each operation in isolation, crash recovery, hop
-//! counts, busy RAM, capability descriptions.
+//! counts, busy RAM, capability descriptions, sequencer fail-over.
 
 use std::vec::Vec;
 use std::{format, println};
@@ -416,4 +416,257 @@ fn dead_cores_ram_goes_to_the_lowest_live_core() {
     // Every replica agrees, and the heir's effects made the units real
     // (check_step compares them in every step).
     assert_eq!(sim.monitors[1].replica().ram_owned_by(c(0)), 12);
+}
+
+/// How many entries of `m`'s log belong to `op`.
+fn logged(m: &Monitor, op: OpId) -> usize {
+    m.log().filter(|u| u.op() == Some(op)).count()
+}
+
+/// After quiescence: every live monitor follows `sequencer`, has the same
+/// log with `op` in it exactly once.
+fn agreed_once(sim: &Sim, sequencer: u8, ops: &[OpId]) {
+    let live: Vec<&Monitor> = sim.monitors.iter().filter(|m| !sim.crashed().contains(m.core())).collect();
+    let log: Vec<Update> = live[0].log().copied().collect();
+    for m in &live {
+        assert_eq!(m.sequencer(), c(sequencer), "core {}", m.core().0);
+        assert!(!m.failing_over());
+        assert_eq!(m.log().copied().collect::<Vec<_>>(), log, "core {}", m.core().0);
+        assert_eq!(m.digest(), live[0].digest());
+        for &op in ops {
+            assert_eq!(logged(m, op), 1, "{op:?} on core {}", m.core().0);
+        }
+    }
+}
+
+#[test]
+fn failover_resubmits_a_submit_the_dead_sequencer_never_ordered() {
+    let mut sim = Sim::new(Topology::flat(4), 4);
+    let name = Name::new("fs");
+    let endpoint = Endpoint { core: c(3), port: 9 };
+    let op = sim.start(c(3), Operation::Register { name, endpoint });
+    assert_eq!(sim.busy_channels(), [(c(3), c(0))]);
+    sim.crash(c(0)); // the submit dies with the sequencer
+    quiet_ok(&mut sim);
+    assert_eq!(done(&sim, op), Outcome::Done);
+    agreed_once(&sim, 1, &[op]);
+    for i in 1..4 {
+        assert_eq!(sim.monitors[i].lookup(name), Some(endpoint));
+        assert!(!sim.monitors[i].replica().online().contains(c(0)));
+    }
+}
+
+#[test]
+fn failover_adopts_an_entry_only_part_of_the_tree_got() {
+    // Flat 4 from core 0: children 1 and 2, core 3 under core 1.
+    let mut sim = Sim::new(Topology::flat(4), 4);
+    let name = Name::new("net");
+    let op = sim.start(c(3), Operation::Register { name, endpoint: Endpoint { core: c(3), port: 1 } });
+    sim.deliver(c(3), c(0)); // ordered as entry 0
+    sim.deliver(c(0), c(2)); // only core 2 applied it
+    assert_eq!((sim.monitors[1].applied(), sim.monitors[2].applied(), sim.monitors[3].applied()), (0, 1, 0));
+    sim.crash(c(0));
+    // Core 1 takes over, fetches entry 0 from core 2; core 3 resubmits its
+    // register, which must not be ordered again.
+    quiet_ok(&mut sim);
+    assert_eq!(done(&sim, op), Outcome::Done);
+    agreed_once(&sim, 1, &[op]);
+    assert_eq!(sim.monitors[3].log().next().and_then(Update::op), Some(op), "kept at position 0");
+}
+
+#[test]
+fn failover_resubmits_ram_transfers() {
+    let mut sim = Sim::new(Topology::flat(4), 4);
+    // Core 2 takes two of core 0's units, so core 2 is the richest donor.
+    let first = sim.start(c(2), Operation::RequestRam { count: 2 });
+    quiet_ok(&mut sim);
+    assert!(matches!(done(&sim, first), Outcome::Ram(_)));
+    let op = sim.start(c(3), Operation::RequestRam { count: 2 });
+    sim.deliver(c(3), c(2)); // core 2 gives the units up and submits
+    assert_eq!(sim.busy_channels(), [(c(2), c(0))]);
+    sim.crash(c(0));
+    quiet_ok(&mut sim);
+    let Outcome::Ram(range) = done(&sim, op) else { panic!("{:?}", done(&sim, op)) };
+    assert!(range.units().all(|u| sim.monitors[3].owns_unit(u) && !sim.monitors[2].owns_unit(u)));
+    agreed_once(&sim, 1, &[first, op]);
+}
+
+#[test]
+fn failover_orders_the_new_sequencers_own_lost_submit() {
+    let mut sim = Sim::new(Topology::flat(3), 4);
+    // Core 1 (the next sequencer) donates to core 2; its submit is lost.
+    let first = sim.start(c(2), Operation::RequestRam { count: 1 }); // donor 0
+    quiet_ok(&mut sim);
+    assert!(matches!(done(&sim, first), Outcome::Ram(_)));
+    let op = sim.start(c(2), Operation::RequestRam { count: 2 }); // donor 1 (4 units)
+    sim.deliver(c(2), c(1));
+    assert_eq!(sim.busy_channels(), [(c(1), c(0))]);
+    sim.crash(c(0));
+    quiet_ok(&mut sim);
+    assert!(matches!(done(&sim, op), Outcome::Ram(_)));
+    agreed_once(&sim, 1, &[first, op]);
+}
+
+#[test]
+fn failover_completes_a_revoke_waiting_for_acks() {
+    let mut sim = Sim::new(Topology::flat(4), 4);
+    let obj = create(&mut sim, 2);
+    for to in [1, 3] {
+        sim.start(c(2), Operation::CapCopy { obj, to: c(to) });
+        quiet_ok(&mut sim);
+    }
+    let revoke = sim.start(c(2), Operation::CapRevoke { obj });
+    sim.deliver(c(2), c(0)); // mark ordered, sequencer waits for 1, 2, 3
+    sim.deliver(c(0), c(1));
+    sim.deliver(c(0), c(2));
+    sim.deliver(c(1), c(3)); // all holders marked, acks on their way
+    assert!(sim.monitors[1..].iter().all(|m| m.copy_state(obj) == Some(CopyState::Marked)));
+    sim.deliver(c(3), c(0)); // one ack arrives, then the sequencer dies
+    sim.crash(c(0));
+    quiet_checked(&mut sim);
+    assert_eq!(done(&sim, revoke), Outcome::Done);
+    agreed_once(&sim, 1, &[revoke]);
+    let commits = sim.monitors[1].log().filter(|u| **u == Update::RevokeCommit { obj }).count();
+    assert_eq!(commits, 1);
+    for m in &sim.monitors[1..] {
+        assert_eq!(m.copy_state(obj), None);
+        assert_eq!(m.replica().cap(obj).unwrap().state, CapState::Revoked);
+    }
+}
+
+/// Delivers in FIFO order like [`Sim::run_fifo`], checking the per-step
+/// invariants after every delivery, then the quiescent ones.
+fn quiet_checked(sim: &mut Sim) {
+    while let Some(&(from, to)) = sim.busy_channels().first() {
+        sim.deliver(from, to);
+        sim.check_step();
+    }
+    quiet_ok(sim);
+}
+
+#[test]
+fn failover_waits_for_holders_that_missed_the_mark() {
+    let mut sim = Sim::new(Topology::flat(4), 4);
+    let obj = create(&mut sim, 2);
+    for to in [1, 3] {
+        sim.start(c(2), Operation::CapCopy { obj, to: c(to) });
+        quiet_ok(&mut sim);
+    }
+    let revoke = sim.start(c(2), Operation::CapRevoke { obj });
+    sim.deliver(c(2), c(0)); // mark ordered
+    sim.deliver(c(0), c(2)); // only the initiator marked
+    sim.crash(c(0));
+    // Core 1 fetches the mark from core 2; core 3 still holds a live copy
+    // and the commit must wait for it.
+    assert!(sim.monitors[3].holds_live(obj));
+    quiet_checked(&mut sim);
+    assert_eq!(done(&sim, revoke), Outcome::Done);
+    agreed_once(&sim, 1, &[revoke]);
+    assert!(sim.monitors[1..].iter().all(|m| m.copy_state(obj).is_none()));
+}
+
+#[test]
+fn failover_survives_the_new_sequencer_crashing_too() {
+    let mut sim = Sim::new(Topology::from_clusters(&[3, 3]), 4);
+    let obj = create(&mut sim, 5);
+    sim.start(c(5), Operation::CapCopy { obj, to: c(4) });
+    quiet_ok(&mut sim);
+    let name = Name::new("blk");
+    let a = sim.start(c(4), Operation::Register { name, endpoint: Endpoint { core: c(4), port: 1 } });
+    let b = sim.start(c(5), Operation::CapRevoke { obj });
+    let d = sim.start(c(3), Operation::CapCreate { desc: FRAME });
+    sim.deliver(c(4), c(0));
+    sim.deliver(c(0), c(3)); // only cluster 2's leader has the register
+    sim.crash(c(0));
+    // Core 1 waits for reports; it dies before finishing.
+    sim.deliver(c(2), c(1));
+    sim.crash(c(1));
+    quiet_checked(&mut sim);
+    for op in [a, b, d] {
+        assert!(!matches!(done(&sim, op), Outcome::Failed(_)), "{op:?}: {:?}", done(&sim, op));
+    }
+    agreed_once(&sim, 2, &[a, b, d]);
+    assert!(sim.monitors[2..].iter().all(|m| m.copy_state(obj).is_none()));
+}
+
+#[test]
+fn late_messages_of_a_dead_sequencer_are_ignored() {
+    let topology = Topology::flat(3);
+    let mut m = Monitor::new(c(2), topology, 4);
+    let mut out = Record::default();
+    m.core_down(c(0), &mut out);
+    assert_eq!((m.sequencer(), m.failing_over()), (c(1), true));
+    assert_eq!(out.sends, [(c(1), Message::Report { next: 0 })]);
+    let update = Update::CoreDown { core: c(1) };
+    m.handle(c(0), Message::Ordered { seq: 0, update, hops: 1 }, &mut out);
+    m.handle(c(0), Message::Start { next: 0 }, &mut out);
+    assert_eq!((m.applied(), m.failing_over()), (0, true));
+    // Nor does a live core's entry apply before the start.
+    m.handle(c(1), Message::Ordered { seq: 0, update, hops: 1 }, &mut out);
+    assert_eq!(m.applied(), 0);
+    m.handle(c(1), Message::Start { next: 0 }, &mut out);
+    assert!(!m.failing_over());
+    // It dropped entry 0 while waiting and the start does not cover it.
+    assert_eq!(out.sends.last(), Some(&(c(1), Message::Sync { next: 0 })));
+    // Once started, a late entry of the dead sequencer is still ignored.
+    m.handle(c(0), Message::Ordered { seq: 0, update, hops: 1 }, &mut out);
+    assert_eq!(m.applied(), 0);
+    m.handle(c(1), Message::Ordered { seq: 0, update, hops: 1 }, &mut out);
+    assert_eq!(m.applied(), 1);
+
+    // In the simulator: the sequencer halts with entries in flight, which
+    // arrive after its crash was reported.
+    let mut sim = Sim::new(Topology::flat(4), 4);
+    let ops: Vec<OpId> = (1..4)
+        .map(|i| {
+            sim.start(
+                c(i),
+                Operation::Register { name: Name::new("x"), endpoint: Endpoint { core: c(i), port: 0 } },
+            )
+        })
+        .collect();
+    sim.deliver(c(1), c(0));
+    sim.deliver(c(2), c(0));
+    sim.halt(c(0));
+    sim.deliver(c(0), c(2));
+    sim.report(c(0), true);
+    assert!(sim.busy_channels().iter().any(|&(f, _)| f == c(0)));
+    quiet_ok(&mut sim);
+    agreed_once(&sim, 1, &ops);
+    let winners = ops.iter().filter(|&&op| done(&sim, op) == Outcome::Done).count();
+    assert_eq!(winners, 1);
+}
+
+#[test]
+fn after_failover_the_tree_is_rooted_at_the_new_sequencer() {
+    let topology = Topology::flat(8);
+    let mut sim = Sim::new(topology, 4);
+    sim.crash(c(0));
+    quiet_ok(&mut sim);
+    let mut live = topology.all();
+    live.remove(c(0));
+    let depth = topology.depth(c(1), live);
+    assert_eq!(topology.reached(c(1), live), live);
+    sim.reset_metrics();
+    let op = sim.start(
+        c(7),
+        Operation::Register { name: Name::new("h"), endpoint: Endpoint { core: c(7), port: 1 } },
+    );
+    quiet_ok(&mut sim);
+    assert_eq!(done(&sim, op), Outcome::Done);
+    assert_eq!(sim.monitors[1].last_hops(), 1);
+    assert_eq!(sim.monitors.iter().map(Monitor::max_hops).max().unwrap() as u32, 1 + depth);
+}
+
+#[test]
+fn many_schedules_with_sequencer_crashes() {
+    // About a quarter of the schedules crash core 0 (a random victim or the
+    // sequencer of the moment), some of them the next sequencer as well.
+    let mut failovers = 0;
+    for i in 0..3000 {
+        let r = run_schedule(crate::sim::schedule_seed(0xfa11, i));
+        assert!(r.violations.is_empty(), "seed {:#x}: {:?}", r.seed, r.violations);
+        failovers += r.crashed.contains(SEQUENCER) as u32;
+    }
+    assert!(failovers > 300, "only {failovers} fail-overs");
 }

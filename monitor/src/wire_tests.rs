@@ -64,6 +64,9 @@ fn message() -> impl Strategy<Value = Message> {
         (op(), any::<u32>()).prop_map(|(op, count)| Message::RamAsk { op, count }),
         op().prop_map(|op| Message::RamDeny { op }),
         obj().prop_map(|obj| Message::RevokeAck { obj }),
+        any::<u64>().prop_map(|next| Message::Report { next }),
+        any::<u64>().prop_map(|next| Message::Fetch { next }),
+        any::<u64>().prop_map(|next| Message::Start { next }),
     ]
 }
 
@@ -194,7 +197,7 @@ fn fuzz_decoders_never_panic_and_stay_canonical() {
         }
         updates += check_update_words(words) as u32;
 
-        let mut wire = Wire { kind: rng.below(9) as u8, words: [0; WIRE_WORDS] };
+        let mut wire = Wire { kind: rng.below(11) as u8, words: [0; WIRE_WORDS] };
         if rng.below(16) == 0 {
             wire.kind = rng.next_u64() as u8;
         }
@@ -241,4 +244,26 @@ fn ordered_fields_decode_like_the_message() {
         decoded += usize::from(whole.is_some());
     }
     assert!(decoded > 100, "only {decoded} inputs decoded");
+}
+
+#[test]
+fn fail_over_kinds_are_7_to_9() {
+    for (message, kind) in
+        [(Message::Report { next: 3 }, 7), (Message::Fetch { next: 4 }, 8), (Message::Start { next: 5 }, 9)]
+    {
+        let wire = message.to_wire().unwrap();
+        assert_eq!((wire.kind, wire.words), (kind, [message_next(&message), 0, 0, 0, 0, 0]));
+        assert_eq!(Message::from_wire(&wire), Some(message));
+        let mut bad = wire;
+        bad.words[1] = 1;
+        assert_eq!(Message::from_wire(&bad), None, "unused words must be zero");
+    }
+    assert_eq!(Message::from_wire(&Wire { kind: 10, words: [0; WIRE_WORDS] }), None);
+}
+
+fn message_next(m: &Message) -> u64 {
+    match *m {
+        Message::Report { next } | Message::Fetch { next } | Message::Start { next } => next,
+        _ => unreachable!(),
+    }
 }

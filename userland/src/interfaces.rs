@@ -48,6 +48,12 @@ stubs::interface! {
         message hello(core: u32, peers: u32);
         /// A step of a test or benchmark, or its result (`op` says which).
         message control(op: u32, core: u32, a: u64, b: u64, c: u64, d: u64);
+        /// `Wire` kind 7: to a new sequencer, the length of this log.
+        message report(w: [u64; 6]);
+        /// `Wire` kind 8: from a new sequencer, send me the log from here.
+        message fetch(w: [u64; 6]);
+        /// `Wire` kind 9: from a new sequencer, it has taken over.
+        message start(w: [u64; 6]);
     }
 }
 

@@ -138,6 +138,9 @@ impl Links {
                 4 => client.ram_ask(wire.words),
                 5 => client.ram_deny(wire.words),
                 6 => client.revoke_ack(wire.words),
+                7 => client.report(wire.words),
+                8 => client.fetch(wire.words),
+                9 => client.start(wire.words),
                 _ => Ok(()),
             },
             Outgoing::Hello { peers } => client.hello(self.me as u32, peers),
@@ -266,7 +269,13 @@ impl MonitorLinkServer for Inbox<'_> {
         self.protocol(1, w);
     }
     fn ordered(&mut self, w: [u64; 6]) {
-        // Every update brings one to every monitor: decoded in place.
+        // Every update brings one to every monitor: decoded in place. Log
+        // entries from a core that is down are not taken (a late message
+        // of a dead sequencer; `handle` checks that for other messages).
+        if !self.monitor.replica().online().contains(CoreId(self.from as u8)) {
+            self.links.malformed += 1;
+            return;
+        }
         match Message::ordered_from_wire(&w) {
             Some((seq, update, hops)) => self.monitor.handle_ordered(seq, update, hops, self.links),
             None => self.links.malformed += 1,
@@ -283,6 +292,15 @@ impl MonitorLinkServer for Inbox<'_> {
     }
     fn revoke_ack(&mut self, w: [u64; 6]) {
         self.protocol(6, w);
+    }
+    fn report(&mut self, w: [u64; 6]) {
+        self.protocol(7, w);
+    }
+    fn fetch(&mut self, w: [u64; 6]) {
+        self.protocol(8, w);
+    }
+    fn start(&mut self, w: [u64; 6]) {
+        self.protocol(9, w);
     }
     fn hello(&mut self, core: u32, peers: u32) {
         if core as usize == self.from {
