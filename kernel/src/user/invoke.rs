@@ -76,20 +76,13 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
     // Methods that only read run on the capability in place; the others get
     // copies, since they change the CSpace.
     match cap.kind {
-        // The monitors' methods and power-off need the write right; a
-        // Kernel capability without it (what spawned programs get) prints
-        // and identifies only.
-        CapType::Kernel
-            if matches!(
-                method,
-                kernel::CREATE | kernel::DOORBELL | kernel::NOTIFY | kernel::POWER_OFF | kernel::MODULES
-            ) && !cap.rights.contains(Rights::WRITE) =>
-        {
-            return Err(CapError::MissingRights.into())
-        }
+        // The monitors' methods and power-off need the write right (checked
+        // in `kernel` and here); a Kernel capability without it (what
+        // spawned programs get) prints and identifies only.
         CapType::Kernel if !matches!(method, kernel::CREATE | kernel::DOORBELL) => {
-            return kernel(me, &user, method, [a[0], a[1]])
+            return kernel(me, &user, method, [a[0], a[1]], cap.rights)
         }
+        CapType::Kernel if !cap.rights.contains(Rights::WRITE) => return Err(CapError::MissingRights.into()),
         CapType::Kernel => {
             let (root, running) = (*root, user.slots.sched.running);
             drop(user);
@@ -400,10 +393,14 @@ fn endpoint_method(
 
 /// Kernel.print / power_off / null / identify.
 #[inline(always)]
-fn kernel(me: &CpuDriver, user: &UserCore, method: u64, a: [u64; 2]) -> SysResult {
+fn kernel(me: &CpuDriver, user: &UserCore, method: u64, a: [u64; 2], rights: Rights) -> SysResult {
+    let privileged = || if rights.contains(Rights::WRITE) { Ok(()) } else { Err(CapError::MissingRights) };
     match method {
         kernel::PRINT => print(user, a[0], a[1]),
-        kernel::POWER_OFF => crate::power::power_off_current(),
+        kernel::POWER_OFF => {
+            privileged()?;
+            crate::power::power_off_current()
+        }
         kernel::NULL => Ok([0; 3]),
         kernel::IDENTIFY => Ok([me.index as u64, me.online_cores(), 0]),
         kernel::SYSTEM => Ok([me.shared.info.cpu_count as u64, me.online_set(), me.shared.boot_index as u64]),
@@ -416,6 +413,7 @@ fn kernel(me: &CpuDriver, user: &UserCore, method: u64, a: [u64; 2]) -> SysResul
             Ok([base, bytes, offset])
         }
         kernel::NOTIFY => {
+            privileged()?;
             if a[0] as usize >= me.shared.info.cpu_count || me.online_set() & (1 << a[0]) == 0 {
                 return Err(SysError::InvalidArgument);
             }
@@ -423,6 +421,7 @@ fn kernel(me: &CpuDriver, user: &UserCore, method: u64, a: [u64; 2]) -> SysResul
             Ok([0; 3])
         }
         kernel::MODULES => {
+            privileged()?;
             Ok(me.shared.info.initrd.map_or([0; 3], |r| [r.base & (vspace::PAGE - 1), r.size, 0]))
         }
         kernel::BOOTARGS => {
