@@ -175,3 +175,19 @@ pub fn compile_dts(test: &str, name: &str, source: &str) -> PathBuf {
     assert!(status.success(), "dtc could not compile {}", dts.display());
     dtb
 }
+
+/// Rewrites device tree source line by line: `edit(cpu, line)` sees every
+/// line with the number of the `cpu@N` node it is in (if any) and returns
+/// its replacement.
+pub fn edit_cpus(source: &str, mut edit: impl FnMut(Option<u32>, &str) -> String) -> String {
+    let mut out = String::new();
+    let mut cpu = None;
+    for line in source.lines() {
+        if let Some(rest) = line.trim().strip_prefix("cpu@") {
+            cpu = rest.trim_end_matches(" {").parse::<u32>().ok();
+        }
+        out.push_str(&edit(cpu, line));
+        out.push('\n');
+    }
+    out
+}

@@ -1,6 +1,6 @@
 //! Device trees the kernel cannot run on, and CPUs it cannot start.
 
-use mk_tests::{compile_dts, contract_lines, virt_dts, Qemu};
+use mk_tests::{compile_dts, contract_lines, edit_cpus, virt_dts, Qemu};
 
 fn boot_with_dtb(test: &str, source: &str, smp: &str) -> String {
     let dtb = compile_dts(test, "board", source);
@@ -53,21 +53,11 @@ fn no_cpus_node_is_a_dtb_panic() {
 /// reported and skipped; the others boot and mesh.
 #[test]
 fn unstartable_cpus_are_skipped() {
-    let source = virt_dts(4, "");
-    let mut out = String::new();
-    let mut cpu = None;
-    for line in source.lines() {
-        if let Some(rest) = line.trim().strip_prefix("cpu@") {
-            cpu = rest.trim_end_matches(" {").parse::<u32>().ok();
-        }
-        let line = match (cpu, line.trim()) {
-            (Some(2), "enable-method = \"psci\";") => line.replace("psci", "acpi-parking"),
-            (Some(3), "reg = <0x03>;") => line.replace("0x03", "0x07"),
-            _ => line.to_string(),
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
+    let out = edit_cpus(&virt_dts(4, ""), |cpu, line| match (cpu, line.trim()) {
+        (Some(2), "enable-method = \"psci\";") => line.replace("psci", "acpi-parking"),
+        (Some(3), "reg = <0x03>;") => line.replace("0x03", "0x07"),
+        _ => line.to_string(),
+    });
     let console = boot_with_dtb("unstartable", &out, "4");
     let lines = contract_lines(&console);
     assert!(lines.contains(&"warning: cpu 2: not started: unknown enable-method"), "{console}");

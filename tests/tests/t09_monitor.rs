@@ -3,7 +3,7 @@
 //! copied everywhere and revoked remotely, bad input), then the same digest
 //! on every core.
 
-use mk_tests::{compile_dts, contract_lines, virt_dts, Qemu};
+use mk_tests::{compile_dts, contract_lines, edit_cpus, virt_dts, Qemu};
 
 /// Boots with `args` and `test=monitor`; checks the contract lines for `n`
 /// monitors, the broadcast tree and at least `cases` passed cases. Returns
@@ -76,20 +76,10 @@ fn raspberry_pi_4() {
 /// them out of the online set and agree without them.
 #[test]
 fn offline_cores_are_left_out() {
-    let source = virt_dts(4, "");
-    let mut out = String::new();
-    let mut cpu = None;
-    for line in source.lines() {
-        if let Some(rest) = line.trim().strip_prefix("cpu@") {
-            cpu = rest.trim_end_matches(" {").parse::<u32>().ok();
-        }
-        let line = match (cpu, line.trim()) {
-            (Some(1 | 3), "enable-method = \"psci\";") => line.replace("psci", "acpi-parking"),
-            _ => line.to_string(),
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
+    let out = edit_cpus(&virt_dts(4, ""), |cpu, line| match (cpu, line.trim()) {
+        (Some(1 | 3), "enable-method = \"psci\";") => line.replace("psci", "acpi-parking"),
+        _ => line.to_string(),
+    });
     let dtb = compile_dts("monitor-offline", "board", &out);
     let dtb = dtb.to_str().unwrap().to_string();
     let console = Qemu::boot(&["--smp", "4", "--append", "test=monitor", "--", "-dtb", &dtb]).finish();

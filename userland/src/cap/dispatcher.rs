@@ -78,8 +78,7 @@ impl Dispatcher {
         stack_pointer: usize,
         frame_va: usize,
     ) -> Result<()> {
-        let arguments = [cspace.raw(), vspace.raw(), entry, stack_pointer, frame_va, 0];
-        self.invoke(dispatcher::SETUP, arguments).map(drop)
+        self.setup_flagged(cspace, vspace, entry, stack_pointer, frame_va, 0)
     }
 
     /// Like `setup_with_frame`, for a program started at its ELF entry:
@@ -94,6 +93,18 @@ impl Dispatcher {
         frame_va: usize,
     ) -> Result<()> {
         let flag = caps::abi::method::dispatcher::PROGRAM_ENTRY as usize;
+        self.setup_flagged(cspace, vspace, entry, stack_pointer, frame_va, flag)
+    }
+
+    fn setup_flagged(
+        self,
+        cspace: CPtr,
+        vspace: CPtr,
+        entry: usize,
+        stack_pointer: usize,
+        frame_va: usize,
+        flag: usize,
+    ) -> Result<()> {
         let arguments = [cspace.raw(), vspace.raw(), entry, stack_pointer, frame_va, flag];
         self.invoke(dispatcher::SETUP, arguments).map(drop)
     }
