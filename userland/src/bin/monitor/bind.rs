@@ -42,8 +42,9 @@ static CHANNEL: AtomicUsize = AtomicUsize::new(0);
 fn channel(side: urpc::Side) -> Urpc {
     // SAFETY: the monitor mapped the channel's frames read-write at this
     // address before starting the sibling, and the frames stay mapped at
-    // least until the sibling ended (the monitor revokes them only then);
-    // the channel is used only through `urpc`'s atomics.
+    // least until the sibling ended: the monitors revoke them only after
+    // the server ended and the client ended or was destroyed (`selftest`'s
+    // bind step); the channel is used only through `urpc`'s atomics.
     let channel: &'static UrpcChannel = unsafe { &*(CHANNEL.load(Ordering::Acquire) as *const UrpcChannel) };
     Urpc::on(channel, side)
 }

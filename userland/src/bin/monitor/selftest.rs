@@ -245,6 +245,10 @@ fn follow(node: &mut Node, env: &mut Env, step: Control) -> Tally {
             Some((server, objects)) => {
                 let status = bind::finished(node, server, TIMEOUT_MS);
                 tally.check(status == Some(0), || format!("bind: server ended with {status:?}"));
+                if status.is_none() {
+                    // Ended before its channel goes (see `bind::channel`).
+                    let _ = userland::cap::CNode::root().delete(server.cptr().address());
+                }
                 // The channel's frames revoked: the client's core unmaps
                 // them before the revoke completes.
                 for obj in objects {
@@ -456,6 +460,10 @@ fn cross_core_bind(node: &mut Node, env: &mut Env, tally: &mut Tally, last: usiz
         Ok(client) => {
             let status = bind::finished(node, client, 30_000);
             tally.check(status == Some(0), || format!("bind: client ended with {status:?}"));
+            if status.is_none() {
+                // Ended before its channel goes (see `bind::channel`).
+                let _ = userland::cap::CNode::root().delete(client.cptr().address());
+            }
         }
         Err(error) => tally.check(false, || format!("bind: connecting: {error:?}")),
     }
