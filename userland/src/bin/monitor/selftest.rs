@@ -247,7 +247,9 @@ fn follow(node: &mut Node, env: &mut Env, step: Control) -> Tally {
                 tally.check(status == Some(0), || format!("bind: server ended with {status:?}"));
                 if status.is_none() {
                     // Ended before its channel goes (see `bind::channel`).
-                    let _ = userland::cap::CNode::root().delete(server.cptr().address());
+                    let slot = server.cptr().address();
+                    let root = userland::cap::CNode::root();
+                    let _ = root.revoke(slot).and_then(|()| root.delete(slot));
                 }
                 // The channel's frames revoked: the client's core unmaps
                 // them before the revoke completes.
@@ -462,7 +464,9 @@ fn cross_core_bind(node: &mut Node, env: &mut Env, tally: &mut Tally, last: usiz
             tally.check(status == Some(0), || format!("bind: client ended with {status:?}"));
             if status.is_none() {
                 // Ended before its channel goes (see `bind::channel`).
-                let _ = userland::cap::CNode::root().delete(client.cptr().address());
+                let slot = client.cptr().address();
+                let root = userland::cap::CNode::root();
+                let _ = root.revoke(slot).and_then(|()| root.delete(slot));
             }
         }
         Err(error) => tally.check(false, || format!("bind: connecting: {error:?}")),
