@@ -566,11 +566,14 @@ impl Node {
                 return done(self);
             }
             idle += 1;
-            if idle < self.spin || !self.links.drained() {
+            if idle < self.spin {
                 relax();
                 continue;
             }
-            let found = bell.sleep(&Sleeper, &mut || self.poll().then_some(()));
+            // With sends waiting for room, only briefly: the peer's reading
+            // does not ring this doorbell (and a dead peer never reads).
+            let sleeper = Sleeper { ms: if self.links.drained() { SLEEP_MS } else { 1 } };
+            let found = bell.sleep(&sleeper, &mut || self.poll().then_some(()));
             last = bell.bell();
             // Woken for nothing (the timeout): straight back to sleep after
             // one more look; else poll for a while again.
@@ -648,9 +651,11 @@ impl Node {
     }
 }
 
-/// Blocks the monitor until its doorbell rings (bounded: a sender that
-/// failed to ring costs at most [`SLEEP_MS`]).
-struct Sleeper;
+/// Blocks the monitor until its doorbell rings or `ms` milliseconds passed
+/// (a sender that failed to ring costs at most [`SLEEP_MS`]).
+struct Sleeper {
+    ms: u64,
+}
 
 impl urpc::Waiter for Sleeper {
     fn relax(&self) {
@@ -658,7 +663,7 @@ impl urpc::Waiter for Sleeper {
     }
 
     fn block(&self) {
-        syscall::wait(thread::counter() + SLEEP_MS * thread::ticks_per_millisecond());
+        syscall::wait(thread::counter() + self.ms * thread::ticks_per_millisecond());
         if let Some(frame) = dispatch::own_frame() {
             frame.clear_events(1 << EVENT_DOORBELL | caps::abi::lmp::EVENT_CHILD);
         }
