@@ -4,7 +4,8 @@
 //! The program gets its own address space (an L0 VNode and the tables its
 //! segments, stack and dispatcher frame need), its own root CNode (radix 8,
 //! laid out like the first program's: 1 itself, 2 its L0, 3 its dispatcher,
-//! 4 its RAM, 5 the Kernel capability without the write right: it prints
+//! 4 its RAM (a copy of a RAM capability the caller gives: whatever the
+//! child makes from it is the caller's to revoke), 5 the Kernel capability without the write right: it prints
 //! and identifies, nothing else) and a dispatcher started at its ELF
 //! entry with the first program's registers (core, cores, frame address).
 //! Every object of the child lives in the child's CNode, so deleting that
@@ -106,7 +107,7 @@ pub struct Child {
 }
 
 /// Bytes of the RAM block each child's objects are made from (its CNode,
-/// tables, frames, dispatcher and its own RAM): programs up to ~1 MiB.
+/// tables, frames and dispatcher): programs up to ~1.9 MiB.
 const BLOCK_BITS: u32 = 21;
 
 /// Loads programs, with one scratch page of the caller's address space.
@@ -247,9 +248,9 @@ impl Spawner {
         Ok(slot)
     }
 
-    /// Starts program `name` with `1 << ram_bits` bytes of RAM of its own
-    /// (taken from the caller's), at `priority`.
-    pub fn spawn(&mut self, name: &str, ram_bits: u32, priority: usize) -> Result<Child, SpawnError> {
+    /// Starts program `name` with `ram` (a RAM capability of the caller's,
+    /// copied into its slot 4) at `priority`.
+    pub fn spawn(&mut self, name: &str, ram: CPtr, priority: usize) -> Result<Child, SpawnError> {
         let image = find(name)?;
         let file = ElfBytes::<LittleEndian>::minimal_parse(image).map_err(|_| SpawnError::BadElf)?;
         if file.ehdr.e_machine != EM_AARCH64 || file.ehdr.e_type != ET_EXEC {
@@ -275,8 +276,7 @@ impl Spawner {
         let made =
             child.block.retype(ObjectType::CNode, CHILD_RADIX, 0, CPtr::slot(ROOT_CNODE_SLOT), cnode_slot, 1);
         child.used = 1 << bits;
-        let loaded =
-            made.map_err(SpawnError::from).and_then(|()| self.load(&mut child, &file, image, ram_bits));
+        let loaded = made.map_err(SpawnError::from).and_then(|()| self.load(&mut child, &file, image, ram));
         let started = loaded.and_then(|entry| {
             let dispatcher = Dispatcher::new(child.slot(DISPATCHER));
             dispatcher.setup_program(
@@ -309,7 +309,7 @@ impl Spawner {
         child: &mut Builder,
         file: &ElfBytes<'_, LittleEndian>,
         image: &[u8],
-        ram_bits: u32,
+        ram: CPtr,
     ) -> Result<usize, SpawnError> {
         cnode_copy(child, SELF, CPtr::slot(child.cnode))?;
         // Read-only: it prints and identifies, but cannot act as a monitor
@@ -317,7 +317,7 @@ impl Spawner {
         CNode::at(child.cnode).mint(KERNEL, CPtr::slot(KERNEL_SLOT), Rights::READ, 0)?;
         child.make_at(Some(L0), ObjectType::VNodeL0, 0, TABLE_BITS)?;
         child.make_at(Some(DISPATCHER), ObjectType::Dispatcher, 0, object::DISPATCHER_BITS)?;
-        child.make_at(Some(RAM), ObjectType::Ram, ram_bits as usize, ram_bits)?;
+        cnode_copy(child, RAM, ram)?;
         let segments = file.segments().ok_or(SpawnError::BadElf)?;
         for segment in segments.iter().filter(|s| s.p_type == PT_LOAD) {
             let (vaddr, memsz, filesz) =

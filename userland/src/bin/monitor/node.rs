@@ -14,7 +14,7 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use monitor::{CoreId, Effect, Message, Monitor, OpId, Outbox, Outcome, Topology, Update, Wire};
 use stubs::{RpcError, TransportError};
-use userland::cap::{Kernel, System};
+use userland::cap::{CNode, Kernel, System};
 use userland::channel::{doorbell_of, relax, Rung, Urpc};
 use userland::interfaces::{MonitorLinkClient, MonitorLinkDispatcher, MonitorLinkServer};
 use userland::spawn::{Child, SpawnError, Spawner};
@@ -27,8 +27,8 @@ pub const EVENT_DOORBELL: u32 = 62;
 /// Polls of an idle monitor before it sleeps (each a few instructions; a
 /// full scan of every ring every [`SCAN_EVERY`]th).
 const SPIN: u32 = 4096;
-/// RAM of a spawned program (512 KiB) and its priority (below the monitor's).
-const CHILD_RAM_BITS: u32 = 19;
+/// A spawned program's priority (below the monitor's); its RAM is one
+/// pool unit.
 const CHILD_PRIORITY: usize = caps::abi::priority::DEFAULT as usize - 1;
 /// Polls before sleeping while other dispatchers share the core.
 const SHARED_SPIN: u32 = 64;
@@ -344,8 +344,12 @@ pub struct Node {
     spin: u32,
     /// Loads programs (set by `main` once the heap exists).
     pub spawner: Option<Spawner>,
-    /// Programs started for other monitors: requester, request id, child.
-    children: Vec<(usize, u64, Child)>,
+    /// Programs started for other monitors: requester, request id, child,
+    /// the RAM unit it was given.
+    children: Vec<(usize, u64, Child, u32)>,
+    /// Spawn requests waiting for RAM from another core: the RAM request,
+    /// the spawn request.
+    short: Vec<(OpId, Control)>,
 }
 
 /// The broadcast tree's clusters, from the kernel (the DT's `cpu-map`):
@@ -419,6 +423,7 @@ impl Node {
             spin: SPIN,
             spawner: None,
             children: Vec::new(),
+            short: Vec::new(),
         })
     }
 
@@ -479,26 +484,69 @@ impl Node {
         if !self.children.is_empty() {
             progress |= self.reap();
         }
+        if !self.short.is_empty() {
+            progress |= self.resume_short();
+        }
         progress | self.links.flush()
     }
 
     /// Starts the program a [`SPAWN`] request names (answering at once if
     /// it cannot be started).
     fn spawn_for(&mut self, request: Control) {
+        // A pool unit of its own for the child; a core that has none left
+        // asks another core's monitor for one first.
+        let units = self.monitor.replica().ram_units();
+        let Some(unit) = (0..units).rev().find(|&u| self.monitor.free_unit(u)) else {
+            let op = self.monitor.start(monitor::Operation::RequestRam { count: 1 }, &mut self.links);
+            self.short.push((op, request));
+            return;
+        };
+        self.spawn_on(request, unit);
+    }
+
+    /// Spawn requests whose RAM arrived (or was refused).
+    fn resume_short(&mut self) -> bool {
+        let mut progress = false;
+        let mut i = 0;
+        while i < self.short.len() {
+            let (op, request) = self.short[i];
+            let Some(at) = self.links.completions.iter().position(|&(o, _)| o == op) else {
+                i += 1;
+                continue;
+            };
+            let outcome = self.links.completions.remove(at).map(|(_, outcome)| outcome);
+            self.short.swap_remove(i);
+            progress = true;
+            match outcome {
+                Some(Outcome::Ram(range)) => self.spawn_on(request, range.base),
+                other => {
+                    println!("monitor: core {}: no RAM for a program: {other:?}", self.me);
+                    let answer = Control { op: SPAWNED, a: request.c, b: SPAWN_FAILED, ..Control::default() };
+                    self.links.control(request.core as usize, answer);
+                }
+            }
+        }
+        progress
+    }
+
+    /// Starts the program of `request` with pool unit `unit` as its RAM.
+    fn spawn_on(&mut self, request: Control, unit: u32) {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&request.a.to_le_bytes());
         bytes[8..].copy_from_slice(&request.b.to_le_bytes());
         let length = bytes.iter().position(|&b| b == 0).unwrap_or(16);
         let name = core::str::from_utf8(&bytes[..length]).unwrap_or("");
         let requester = request.core as usize;
-        let started = match self.spawner.as_mut() {
-            Some(spawner) => spawner.spawn(name, CHILD_RAM_BITS, CHILD_PRIORITY),
-            None => Err(SpawnError::NoModules),
+        let ram = self.pool.ram(unit).map(|ram| ram.cptr());
+        let started = match (self.spawner.as_mut(), ram) {
+            (Some(spawner), Some(ram)) => spawner.spawn(name, ram, CHILD_PRIORITY),
+            _ => Err(SpawnError::NoModules),
         };
         match started {
             Ok(child) => {
+                self.monitor.set_busy(monitor::RamRange { base: unit, count: 1 }, true);
                 self.share_core();
-                self.children.push((requester, request.c, child));
+                self.children.push((requester, request.c, child, unit));
             }
             Err(error) => {
                 let result = if error == SpawnError::NotFound { SPAWN_NOT_FOUND } else { SPAWN_FAILED };
@@ -516,7 +564,7 @@ impl Node {
         let mut progress = false;
         let mut i = 0;
         while i < self.children.len() {
-            let (requester, id, child) = self.children[i];
+            let (requester, id, child, unit) = self.children[i];
             match child.dispatcher.status() {
                 Ok(status) if !status.ended() => i += 1,
                 status => {
@@ -530,6 +578,11 @@ impl Node {
                             println!("monitor: core {}: cannot free a program: {error:?}", self.me);
                         }
                     }
+                    // Whatever it made of its RAM goes; the unit is free.
+                    if let Some(ram) = self.pool.ram(unit) {
+                        let _ = CNode::root().revoke(ram.cptr().address());
+                    }
+                    self.monitor.set_busy(monitor::RamRange { base: unit, count: 1 }, false);
                     self.children.swap_remove(i);
                     self.links.control(
                         requester,

@@ -44,6 +44,8 @@ const DIGEST: u64 = 8;
 const END: u64 = 9;
 const BIND_SERVE: u64 = 11;
 const BIND_END: u64 = 12;
+const HOG: u64 = 13;
+const UNHOG: u64 = 14;
 
 /// Programs spawned one after the other on one core (more than its
 /// monitor's root CNode slots or RAM could hold without reuse: each takes a
@@ -63,6 +65,8 @@ pub struct Env {
     siblings: Option<Siblings>,
     /// The bound server and its channel's objects (on the server's core).
     bound: Option<(userland::cap::Dispatcher, Vec<ObjId>)>,
+    /// Units made busy by `HOG`, freed by `UNHOG`.
+    hogged: Vec<u32>,
 }
 
 impl Env {
@@ -116,7 +120,7 @@ fn port(i: usize) -> u32 {
 
 /// Runs the test on this core; the boot core drives it and powers off.
 pub fn run(node: &mut Node, heap: &HeapTables) -> ! {
-    let env = &mut Env { heap: *heap, window: None, siblings: None, bound: None };
+    let env = &mut Env { heap: *heap, window: None, siblings: None, bound: None, hogged: Vec::new() };
     if node.me == node.system.boot {
         let (passed, failed) = drive(node, env);
         println!("test monitor: {passed} passed, {failed} failed");
@@ -231,6 +235,20 @@ fn follow(node: &mut Node, env: &mut Env, step: Control) -> Tally {
             tally.value = node.monitor.digest().0;
         }
         RAM_ASK => tally.value = ram_ask(node, env, &mut tally),
+        HOG => {
+            // Every unit this core could give a program is taken.
+            let units = node.monitor.replica().ram_units();
+            env.hogged = (0..units).filter(|&u| node.monitor.free_unit(u)).collect();
+            for &unit in &env.hogged {
+                node.monitor.set_busy(RamRange { base: unit, count: 1 }, true);
+            }
+            tally.check(!env.hogged.is_empty(), || "nothing to hog".into());
+        }
+        UNHOG => {
+            for unit in core::mem::take(&mut env.hogged) {
+                node.monitor.set_busy(RamRange { base: unit, count: 1 }, false);
+            }
+        }
         BIND_SERVE => match env
             .parts()
             .and_then(|(window, siblings)| bind::serve(node, window, siblings, step.core as usize))
@@ -319,6 +337,9 @@ fn drive(node: &mut Node, env: &mut Env) -> (u32, u32) {
 
     spawn_everywhere(node, &mut tally);
     if let Some(&last) = peers.last() {
+        spawn_when_short(node, &mut tally, last);
+    }
+    if let Some(&last) = peers.last() {
         ram_transfer(node, env, &mut tally, last);
         remote_revoke(node, env, &mut tally, &peers);
         cross_core_bind(node, env, &mut tally, last);
@@ -397,6 +418,23 @@ fn remote_revoke(node: &mut Node, env: &mut Env, tally: &mut Tally, peers: &[usi
         ram.retype(ObjectType::Frame, PAGE_BITS as usize, 0, CPtr::slot(ROOT_CNODE_SLOT), slot, 1)
     });
     tally.check(matches!(again, Some(Ok(()))), || format!("retype after the revoke: {again:?}"));
+}
+
+/// A core with no RAM of its own left is asked to start a program: its
+/// monitor obtains a unit from another core's first, through the protocol.
+fn spawn_when_short(node: &mut Node, tally: &mut Tally, core: usize) {
+    let owned = |node: &Node| node.monitor.replica().ram_owned_by(monitor::CoreId(core as u8));
+    let before = owned(node);
+    on(node, tally, core, step(HOG, 0, 0, 0));
+    let (lo, hi) = node::pack_name("true");
+    node.links.control(core, Control { op: node::SPAWN, a: lo, b: hi, c: 7, ..Control::default() });
+    let answer = node.expect(node::SPAWNED, TIMEOUT_MS);
+    let ok = answer.is_some_and(|a| a.a == 7 && a.b == node::SPAWN_OK && a.c == 0);
+    tally.check(ok, || format!("spawn on a core without RAM: {answer:?}"));
+    // This core is the sequencer: the transfer is in its replica already.
+    let after = owned(node);
+    tally.check(after == before + 1, || format!("core {core} owned {before} units, then {after}"));
+    on(node, tally, core, step(UNHOG, 0, 0, 0));
 }
 
 /// `hello` started on every core through its monitor (the request
