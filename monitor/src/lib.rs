@@ -28,8 +28,17 @@
 //!   hand a monitor messages from a core after reporting that core down
 //!   ([`Monitor::core_down`]; [`Monitor::handle`] drops them itself).
 //!
-//! Uses `alloc` (every monitor's log, the capability table and the registry
-//! are unbounded maps).
+//! * The log is trimmed: every monitor reports its progress to the sequencer
+//!   every [`APPLIED_EVERY`] applied entries with kind 10
+//!   ([`Message::Applied`]), and the sequencer tells every monitor where the
+//!   log may be cut with kind 11 ([`Message::Trim`]); both carry one word
+//!   (`w0`) and must be carried like the others (a transport dropping them
+//!   loses nothing but the trimming). See [`monitor`] for the protocol.
+//!
+//! Uses `alloc` (the untrimmed suffix of every monitor's log, the capability
+//! table and the registry are maps; the log stays a few
+//! [`APPLIED_EVERY`] entries long, the set of ordered operations takes one
+//! bit per operation).
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -52,7 +61,7 @@ mod wire_tests;
 pub use message::{
     Effect, Failure, Message, Operation, Outbox, Outcome, Update, Wire, SLOT_WORDS, UPDATE_WORDS, WIRE_WORDS,
 };
-pub use monitor::{CopyState, Monitor, SEQUENCER};
+pub use monitor::{CopyState, Monitor, APPLIED_EVERY, SEQUENCER};
 pub use replica::{CapRecord, CapState, Registration, Replica};
 pub use topology::Topology;
 pub use types::{CapDesc, CoreId, CoreSet, Digest, Endpoint, Name, ObjId, OpId, RamRange, MAX_CORES};

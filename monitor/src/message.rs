@@ -51,9 +51,14 @@
 //! | 7    | `Report`    | next                   |                        |      |      |      |      |
 //! | 8    | `Fetch`     | next                   |                        |      |      |      |      |
 //! | 9    | `Start`     | next                   |                        |      |      |      |      |
+//! | 10   | `Applied`   | next                   |                        |      |      |      |      |
+//! | 11   | `Trim`      | below                  |                        |      |      |      |      |
 //!
 //! Kinds 7 to 9 only travel during a sequencer fail-over (see
-//! [`monitor`](crate::monitor)).
+//! [`monitor`](crate::monitor)). Kinds 10 and 11 bound the log: every
+//! monitor tells the sequencer every [`APPLIED_EVERY`](crate::monitor::APPLIED_EVERY)
+//! applied entries how far it got, and the sequencer tells every monitor
+//! below which position no entry is needed any more.
 //!
 //! `Catchup` has no wire form: a transport sends `Catchup { from, entries }`
 //! as the `entries.len()` messages `Ordered { seq: from + i, update, hops }`
@@ -306,6 +311,19 @@ pub enum Message {
         /// Length of the log the new sequencer took over.
         next: u64,
     },
+    /// To the sequencer: this core has applied the entries below `next`
+    /// (sent whenever `next` reaches a multiple of the acknowledgement
+    /// interval, see [`Monitor::applied`](crate::Monitor::applied)).
+    Applied {
+        /// First entry not yet applied.
+        next: u64,
+    },
+    /// From the sequencer: every live monitor has applied the entries below
+    /// `below`; drop them from the log (nobody will ask for them).
+    Trim {
+        /// First entry still kept.
+        below: u64,
+    },
 }
 
 /// A change of what this core may use, for the caller to make real (on
@@ -384,6 +402,8 @@ const KIND_REVOKE_ACK: u8 = 6;
 const KIND_REPORT: u8 = 7;
 const KIND_FETCH: u8 = 8;
 const KIND_START: u8 = 9;
+const KIND_APPLIED: u8 = 10;
+const KIND_TRIM: u8 = 11;
 
 fn byte_at(core: CoreId, shift: u32) -> u64 {
     (core.0 as u64) << shift
@@ -531,7 +551,7 @@ fn unused(words: &[u64]) -> bool {
 /// [module](self) docs). Fits one 7-word URPC slot ([`Wire::to_slot`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Wire {
-    /// Which message (1..=9; 0 is never valid).
+    /// Which message (1..=11; 0 is never valid).
     pub kind: u8,
     /// The fields.
     pub words: [u64; WIRE_WORDS],
@@ -621,6 +641,14 @@ impl Message {
                 words[0] = *next;
                 KIND_START
             }
+            Message::Applied { next } => {
+                words[0] = *next;
+                KIND_APPLIED
+            }
+            Message::Trim { below } => {
+                words[0] = *below;
+                KIND_TRIM
+            }
         };
         Some(Wire { kind, words })
     }
@@ -649,6 +677,8 @@ impl Message {
             KIND_REPORT if unused(&w[1..]) => Message::Report { next: w[0] },
             KIND_FETCH if unused(&w[1..]) => Message::Fetch { next: w[0] },
             KIND_START if unused(&w[1..]) => Message::Start { next: w[0] },
+            KIND_APPLIED if unused(&w[1..]) => Message::Applied { next: w[0] },
+            KIND_TRIM if unused(&w[1..]) => Message::Trim { below: w[0] },
             _ => return None,
         };
         debug_assert_eq!(message.to_wire().as_ref(), Some(wire));

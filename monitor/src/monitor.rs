@@ -20,12 +20,40 @@
 //! down. Work per update: `N - 1` tree messages plus one submit; critical
 //! path: one hop plus the tree depth.
 //!
-//! Every monitor keeps the whole log it applied ([`Monitor::log`], one
-//! [`Update`] and a hop count per entry, plus the set of operations in it),
-//! and every update it submitted until it applies it. Keeping the whole log
-//! is the simple choice: only the entries not yet applied everywhere are
-//! ever needed, so it could be trimmed below the lowest position every live
-//! monitor acknowledged, at the price of one more message kind.
+//! Every monitor keeps the suffix of the log that not every live monitor
+//! has applied yet ([`Monitor::log`], one [`Update`] and a hop count per
+//! entry, from position [`Monitor::log_base`] on), the set of operations of
+//! every entry it applied (one bit per operation, see below), and every
+//! update it submitted until it applies it.
+//!
+//! # Trimming the log
+//!
+//! Only entries some live monitor has not applied are ever asked for (by a
+//! `Sync`, a takeover's catch-up or `Fetch`), so the log is trimmed:
+//!
+//! * every monitor but the sequencer sends it [`Message::Applied`] with its
+//!   count of applied entries whenever that count reaches a multiple of
+//!   [`APPLIED_EVERY`] (`K` = 64; [`Monitor::set_applied_every`]);
+//! * the sequencer keeps the latest count of every other monitor (a new
+//!   sequencer starts from the counts of the fail-over reports; a core
+//!   reported down no longer counts, so a dead core never holds the trim
+//!   back) and, whenever the minimum over the live monitors and itself,
+//!   rounded down to a multiple of `K`, passes the last trim point, drops
+//!   the entries below it and sends every other live monitor
+//!   [`Message::Trim`] (a new sequencer sends its first trim point again:
+//!   the old one's last trim may have reached only some monitors);
+//! * a monitor receiving `Trim { below }` from its sequencer drops its
+//!   entries below `below`.
+//!
+//! Every request starts at a count its sender applied, which the sequencer
+//! has not seen passed yet (the `Applied` carrying a larger count follows on
+//! the same FIFO channel, and a report precedes everything the reporter
+//! sends in an epoch), so no request ever reaches below a trim point; a
+//! monitor counts such requests ([`Monitor::trim_misses`]) and the
+//! simulator checks that there are none. In steady state a log holds
+//! between `K` and about `2 K` entries plus those in flight; messages add
+//! `2 (N - 1) / K` per update (the reports and the trims). While a
+//! fail-over is in progress nothing is trimmed.
 //!
 //! # Failure model
 //!
@@ -75,7 +103,10 @@
 //!    [`Message::Sync`]).
 //!
 //! The sequencer orders an update only if its operation ([`Update::op`]) is
-//! not in its log yet, so a resubmission never applies anything twice, and
+//! not in its log yet (trimmed entries included: every monitor records the
+//! operation of every entry it applies in a set of one bit per operation,
+//! so a new sequencer has it at once), so a resubmission never applies
+//! anything twice, and
 //! every submitted update is eventually applied exactly once (whatever the
 //! initiator, e.g. the donor of a RAM transfer or the core of a revoke
 //! mark). A `RamAsk` is point-to-point and unaffected: only the death of the
@@ -87,8 +118,8 @@
 //! fetch per dead holder plus the missing suffix once, `L - 1` starts, a
 //! catch-up per monitor of what it lacks, the resubmits and re-acks; the
 //! critical path is about four hops plus the catch-ups. Normal operation
-//! pays nothing but the memory of the log and the operation set on every
-//! monitor (instead of the sequencer only).
+//! pays for it with the memory of the untrimmed log suffix and the
+//! operation set on every monitor (instead of the sequencer only).
 //!
 //! A catch-up is one [`Message::Catchup`] in memory but has no wire form: a
 //! transport sends it as one [`Message::Ordered`] per entry
@@ -136,6 +167,11 @@ use crate::replica::{Applied, CapState, Replica};
 use crate::topology::Topology;
 use crate::types::{CapDesc, CoreId, CoreSet, Digest, Name, ObjId, OpId, RamRange};
 
+/// How often a monitor tells the sequencer how far it has applied
+/// ([`Message::Applied`]): whenever its count of applied entries reaches a
+/// multiple of this (the default of [`Monitor::set_applied_every`]).
+pub const APPLIED_EVERY: u64 = 64;
+
 /// The core whose monitor orders all updates at boot (the first
 /// sequencer; after a fail-over the lowest live core is, see
 /// [`Monitor::sequencer`]).
@@ -156,15 +192,31 @@ pub struct Monitor {
     me: CoreId,
     topology: Topology,
     replica: Replica,
-    /// Next log position to apply (always `log.len()`).
+    /// Next log position to apply (always `log_base + log.len()`).
     next: u64,
-    /// The whole log applied here, with the hops each entry arrived with (0
-    /// or the submit's on the sequencer). Every monitor keeps it: a new
-    /// sequencer may have to fetch a suffix from any of them.
+    /// Position of the first entry kept in `log`: every entry below was
+    /// applied by every live monitor and trimmed ([`Message::Trim`]).
+    log_base: u64,
+    /// The log applied here from `log_base` on, with the hops each entry
+    /// arrived with (0 or the submit's on the sequencer). Every monitor
+    /// keeps it: a new sequencer may have to fetch a suffix from any of
+    /// them.
     log: Vec<(Update, u8)>,
-    /// The operations of the entries of `log`, the sequencer's dedup set
-    /// (kept only while sequencer; rebuilt from `log` on a take-over).
+    /// The operations of every entry applied here (trimmed ones included),
+    /// the sequencer's dedup set. Kept by every monitor, so a new sequencer
+    /// has it at once.
     logged: OpSet,
+    /// Interval of the [`Message::Applied`] reports ([`APPLIED_EVERY`]).
+    applied_every: u64,
+    /// Sequencer only: how far each other monitor reported it applied (its
+    /// fail-over report or its latest [`Message::Applied`]); a live core
+    /// missing counts as 0.
+    acked: BTreeMap<CoreId, u64>,
+    /// Sequencer only: the last trim point sent.
+    trim_sent: u64,
+    /// Requests for entries below `log_base` (a catch-up or fetch that could
+    /// not be served whole); the protocol makes them impossible.
+    trim_misses: u64,
     /// The current sequencer: the lowest core not reported down. It only
     /// grows, so it also numbers the epoch.
     sequencer: CoreId,
@@ -225,8 +277,13 @@ impl Monitor {
             topology,
             replica,
             next: 0,
+            log_base: 0,
             log: Vec::new(),
             logged: OpSet::default(),
+            applied_every: APPLIED_EVERY,
+            acked: BTreeMap::new(),
+            trim_sent: 0,
+            trim_misses: 0,
             sequencer: SEQUENCER,
             ready: true,
             reports: BTreeMap::new(),
@@ -285,9 +342,37 @@ impl Monitor {
         !self.ready
     }
 
-    /// The log entries applied here (every monitor keeps the whole log).
+    /// The log entries kept here: the entries applied here from position
+    /// [`Monitor::log_base`] on (those below were applied by every live
+    /// monitor and trimmed).
     pub fn log(&self) -> impl Iterator<Item = &Update> + '_ {
         self.log.iter().map(|(u, _)| u)
+    }
+
+    /// Position of the first entry still kept in [`Monitor::log`].
+    pub fn log_base(&self) -> u64 {
+        self.log_base
+    }
+
+    /// Number of entries kept in [`Monitor::log`].
+    pub fn log_len(&self) -> usize {
+        self.log.len()
+    }
+
+    /// How many requests for trimmed entries this monitor got (a catch-up or
+    /// fetch starting below [`Monitor::log_base`]). Always 0: a request
+    /// only ever asks for entries some live monitor has not applied, and
+    /// those are never trimmed. The simulator checks it.
+    pub fn trim_misses(&self) -> u64 {
+        self.trim_misses
+    }
+
+    /// Sets how often this monitor reports to the sequencer how far it has
+    /// applied ([`APPLIED_EVERY`] by default; at least 1). Smaller values
+    /// trim the log sooner at the price of more messages (about `2 (N - 1)
+    /// / every` per update). Set it before the first operation.
+    pub fn set_applied_every(&mut self, every: u64) {
+        self.applied_every = every.max(1);
     }
 
     /// Whether this core may use RAM unit `unit` now: the replica says it
@@ -469,6 +554,7 @@ impl Monitor {
         }
         self.down.insert(core);
         self.reports.remove(&core);
+        self.acked.remove(&core);
         let mut i = 0;
         while i < self.pending_ram.len() {
             if self.pending_ram[i].1 == core {
@@ -498,6 +584,8 @@ impl Monitor {
                 return self.take_over(out);
             }
             self.order(Update::CoreDown { core }, 0, out);
+            // The dead core no longer holds the trim point back.
+            self.maybe_trim(out);
             let emptied: Vec<ObjId> = self
                 .revoke_waiting
                 .iter_mut()
@@ -539,13 +627,14 @@ impl Monitor {
         }
         self.ready = true;
         self.fetching = None;
-        // The operations already ordered, for deduplication (kept only by a
-        // sequencer).
-        self.logged = OpSet::default();
-        for op in self.log.iter().filter_map(|(update, _)| update.op()) {
-            self.logged.insert(op);
-        }
+        // The operations already ordered, for deduplication, are in
+        // `logged` (every monitor keeps it, trimmed entries included). The
+        // reports say how far everyone applied: the trim point from here on.
         let reports = core::mem::take(&mut self.reports);
+        self.acked = reports.clone();
+        // Sent again in this epoch: a trim of the old sequencer may have
+        // reached only some monitors.
+        self.trim_sent = 0;
         for c in others.iter() {
             out.send(c, Message::Start { next: self.next });
             let from = reports.get(&c).copied().unwrap_or(0);
@@ -585,14 +674,55 @@ impl Monitor {
         for (update, hops) in core::mem::take(&mut self.deferred) {
             self.order(update, hops, out);
         }
+        self.maybe_trim(out);
     }
 
-    /// A catch-up with this monitor's log from `from` on.
-    fn catchup(&self, from: u64) -> Message {
-        let start = from.min(self.log.len() as u64) as usize;
-        let entries =
-            self.log[start..].iter().map(|&(update, hops)| (update, hops.saturating_add(1))).collect();
-        Message::Catchup { from: start as u64, entries }
+    /// A catch-up with this monitor's log from `from` on (from
+    /// [`Monitor::log_base`] if `from` is below: counted as a miss, see
+    /// [`Monitor::trim_misses`]).
+    fn catchup(&mut self, from: u64) -> Message {
+        if from < self.log_base {
+            self.trim_misses += 1;
+        }
+        let start = from.clamp(self.log_base, self.next);
+        let entries = self.log[(start - self.log_base) as usize..]
+            .iter()
+            .map(|&(update, hops)| (update, hops.saturating_add(1)))
+            .collect();
+        Message::Catchup { from: start, entries }
+    }
+
+    /// Drops the entries below `below` (at most up to `next`).
+    fn trim(&mut self, below: u64) {
+        let below = below.min(self.next);
+        if below > self.log_base {
+            self.log.drain(..(below - self.log_base) as usize);
+            self.log_base = below;
+        }
+    }
+
+    /// Sequencer: trims the log below the lowest position every live
+    /// monitor reported applied and tells the others to do the same.
+    fn maybe_trim(&mut self, out: &mut impl Outbox) {
+        if self.me != self.sequencer || !self.ready {
+            return;
+        }
+        let mut others = self.live();
+        others.remove(self.me);
+        let mut below = self.next;
+        for c in others.iter() {
+            below = below.min(self.acked.get(&c).copied().unwrap_or(0));
+        }
+        // Whole intervals only: trims stay rare, and a short log is never
+        // trimmed at all.
+        below -= below % self.applied_every;
+        if below > self.trim_sent {
+            self.trim_sent = below;
+            self.trim(below);
+            if !others.is_empty() {
+                out.send_each(others, Message::Trim { below });
+            }
+        }
     }
 
     /// Handles one message from the monitor of core `from`. A
@@ -655,6 +785,18 @@ impl Monitor {
             Message::Start { next } => {
                 if from == self.sequencer && !self.ready {
                     self.start_epoch(next, out);
+                }
+            }
+            Message::Applied { next } => {
+                if sequencer {
+                    let acked = self.acked.entry(from).or_insert(0);
+                    *acked = (*acked).max(next);
+                    self.maybe_trim(out);
+                }
+            }
+            Message::Trim { below } => {
+                if from == self.sequencer && self.ready {
+                    self.trim(below);
                 }
             }
         }
@@ -777,11 +919,9 @@ impl Monitor {
         self.next += 1;
         self.log.push((update, hops));
         if let Some(op) = update.op() {
-            // Only a sequencer dedupes (a new one rebuilds the set from its
-            // log when it takes over); only an initiator has submits.
-            if sequencer {
-                self.logged.insert(op);
-            }
+            // Only a sequencer dedupes, but any monitor may become one;
+            // only an initiator has submits.
+            self.logged.insert(op);
             if !self.submitted.is_empty() {
                 self.submitted.remove(&op);
             }
@@ -797,6 +937,15 @@ impl Monitor {
         let children = self.children();
         if !children.is_empty() {
             out.send_each(children, Message::Ordered { seq, update, hops });
+        }
+        if self.next.is_multiple_of(self.applied_every) {
+            if sequencer {
+                // Its own progress counts too (alone, it is all that does).
+                self.maybe_trim(out);
+            } else {
+                // How far this monitor got, for the trim point.
+                out.send(self.sequencer, Message::Applied { next: self.next });
+            }
         }
     }
 

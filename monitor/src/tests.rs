@@ -670,3 +670,101 @@ fn many_schedules_with_sequencer_crashes() {
     }
     assert!(failovers > 300, "only {failovers} fail-overs");
 }
+
+/// Runs `updates` registrations and unregistrations started on random cores
+/// with random delivery, checking the per-step invariants (bounded logs and
+/// no request for trimmed entries included) after every step, and crashing
+/// the cores of `crashes` (as `(after so many updates, core)`).
+fn long_run(sim: &mut Sim, updates: u32, crashes: &[(u32, u8)], seed: u64) {
+    let mut rng = crate::sim::Rng(seed);
+    let names = ["fs", "net", "blk", "tty"].map(Name::new);
+    let mut started = 0;
+    loop {
+        let busy = sim.busy_channels();
+        // At most a few dozen messages in flight: a steady load.
+        if started < updates && (busy.is_empty() || (sim.in_flight() < 24 && rng.below(3) == 0)) {
+            if let Some(&(_, core)) = crashes.iter().find(|&&(at, _)| at == started) {
+                sim.crash(c(core));
+            }
+            let live: Vec<u8> =
+                (0..sim.monitors.len() as u8).filter(|&i| !sim.crashed().contains(c(i))).collect();
+            let core = c(live[rng.below(live.len() as u64) as usize]);
+            let name = names[rng.below(names.len() as u64) as usize];
+            let op = if rng.below(2) == 0 {
+                Operation::Register { name, endpoint: Endpoint { core, port: started } }
+            } else {
+                Operation::Unregister { name }
+            };
+            sim.start(core, op);
+            started += 1;
+        } else if let Some(&(from, to)) = busy.get(rng.below(busy.len().max(1) as u64) as usize) {
+            sim.deliver(from, to);
+        } else {
+            break;
+        }
+        sim.check_step();
+    }
+    quiet_ok(sim);
+}
+
+#[test]
+fn long_runs_keep_every_log_small() {
+    let mut sim = Sim::new(Topology::flat(4), 4);
+    long_run(&mut sim, 2000, &[], 0x10f);
+    let k = APPLIED_EVERY;
+    let digest = sim.monitors[0].digest();
+    for m in &sim.monitors {
+        assert!(m.applied() >= 2000, "core {}: applied {}", m.core().0, m.applied());
+        assert_eq!((m.applied(), m.digest()), (sim.monitors[0].applied(), digest), "core {}", m.core().0);
+        assert!(m.log_len() as u64 <= k, "core {}: {} entries kept", m.core().0, m.log_len());
+        assert_eq!(m.log_base() + m.log_len() as u64, m.applied());
+        assert_eq!(m.trim_misses(), 0);
+    }
+    println!("longest log kept: {} entries (interval {k})", sim.max_log);
+    assert!(sim.max_log as u64 <= 4 * k, "longest log kept: {}", sim.max_log);
+}
+
+#[test]
+fn trims_survive_fail_overs() {
+    // A tiny interval: trims all the time, around two sequencer crashes and
+    // the crash of another core (whose reports must not hold trims back).
+    for every in [1, 2, 5] {
+        let mut sim = Sim::new(Topology::from_clusters(&[3, 3]), 4);
+        sim.set_applied_every(every);
+        long_run(&mut sim, 400, &[(100, 0), (200, 4), (300, 1)], every);
+        for m in sim.monitors.iter().filter(|m| !sim.crashed().contains(m.core())) {
+            assert!(m.applied() >= 300, "core {}: applied {}", m.core().0, m.applied());
+            assert!(m.log_len() as u64 <= every, "core {}: {} entries kept", m.core().0, m.log_len());
+        }
+    }
+}
+
+#[test]
+fn trim_messages_are_kinds_10_and_11() {
+    // Off the sequencer, every `APPLIED_EVERY` applied entries report to
+    // it; the sequencer answers with a trim once every monitor did.
+    let topology = Topology::flat(2);
+    let mut seq = Monitor::new(c(0), topology, 4);
+    let mut other = Monitor::new(c(1), topology, 4);
+    seq.set_applied_every(2);
+    other.set_applied_every(2);
+    let mut out = Record::default();
+    for core in [c(1), c(0), c(1)] {
+        seq.handle(c(1), Message::Submit { update: Update::CoreDown { core }, hops: 1 }, &mut out);
+    }
+    let ordered: Vec<Message> = out.sends.drain(..).map(|(_, m)| m).collect();
+    assert_eq!(ordered.len(), 3);
+    for m in ordered {
+        other.handle(c(0), m, &mut out);
+    }
+    assert_eq!(out.sends, [(c(0), Message::Applied { next: 2 })]);
+    let (_, applied) = out.sends.pop().unwrap();
+    seq.handle(c(1), applied, &mut out);
+    assert_eq!(out.sends, [(c(1), Message::Trim { below: 2 })]);
+    assert_eq!((seq.log_base(), seq.log_len()), (2, 1));
+    let (_, trim) = out.sends.pop().unwrap();
+    other.handle(c(0), trim, &mut out);
+    assert_eq!((other.log_base(), other.log_len(), other.applied()), (2, 1, 3));
+    assert_eq!(Message::Applied { next: 2 }.to_wire().unwrap().kind, 10);
+    assert_eq!(Message::Trim { below: 2 }.to_wire().unwrap().kind, 11);
+}

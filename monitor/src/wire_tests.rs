@@ -2,6 +2,7 @@
 //! decoding, and a fuzz test over random words.
 
 use std::println;
+use std::vec;
 use std::vec::Vec;
 
 use proptest::prelude::*;
@@ -67,6 +68,8 @@ fn message() -> impl Strategy<Value = Message> {
         any::<u64>().prop_map(|next| Message::Report { next }),
         any::<u64>().prop_map(|next| Message::Fetch { next }),
         any::<u64>().prop_map(|next| Message::Start { next }),
+        any::<u64>().prop_map(|next| Message::Applied { next }),
+        any::<u64>().prop_map(|below| Message::Trim { below }),
     ]
 }
 
@@ -197,7 +200,7 @@ fn fuzz_decoders_never_panic_and_stay_canonical() {
         }
         updates += check_update_words(words) as u32;
 
-        let mut wire = Wire { kind: rng.below(11) as u8, words: [0; WIRE_WORDS] };
+        let mut wire = Wire { kind: rng.below(13) as u8, words: [0; WIRE_WORDS] };
         if rng.below(16) == 0 {
             wire.kind = rng.next_u64() as u8;
         }
@@ -258,7 +261,23 @@ fn fail_over_kinds_are_7_to_9() {
         bad.words[1] = 1;
         assert_eq!(Message::from_wire(&bad), None, "unused words must be zero");
     }
-    assert_eq!(Message::from_wire(&Wire { kind: 10, words: [0; WIRE_WORDS] }), None);
+}
+
+#[test]
+fn trim_kinds_are_10_and_11() {
+    for (message, kind, word) in
+        [(Message::Applied { next: 128 }, 10, 128), (Message::Trim { below: 64 }, 11, 64)]
+    {
+        let wire = message.to_wire().unwrap();
+        assert_eq!((wire.kind, wire.words), (kind, [word, 0, 0, 0, 0, 0]));
+        assert_eq!(Message::from_wire(&wire), Some(message));
+        for i in 1..WIRE_WORDS {
+            let mut bad = wire;
+            bad.words[i] = 1 << i;
+            assert_eq!(Message::from_wire(&bad), None, "unused words must be zero");
+        }
+    }
+    assert_eq!(Message::from_wire(&Wire { kind: 12, words: [0; WIRE_WORDS] }), None);
 }
 
 fn message_next(m: &Message) -> u64 {

@@ -54,6 +54,10 @@ stubs::interface! {
         message fetch(w: [u64; 6]);
         /// `Wire` kind 9: from a new sequencer, it has taken over.
         message start(w: [u64; 6]);
+        /// `Wire` kind 10: to the sequencer, how far this log is applied.
+        message applied(w: [u64; 6]);
+        /// `Wire` kind 11: from the sequencer, drop log entries below this.
+        message trim(w: [u64; 6]);
     }
 }
 

@@ -141,6 +141,8 @@ impl Links {
                 7 => client.report(wire.words),
                 8 => client.fetch(wire.words),
                 9 => client.start(wire.words),
+                10 => client.applied(wire.words),
+                11 => client.trim(wire.words),
                 _ => Ok(()),
             },
             Outgoing::Hello { peers } => client.hello(self.me as u32, peers),
@@ -301,6 +303,12 @@ impl MonitorLinkServer for Inbox<'_> {
     }
     fn start(&mut self, w: [u64; 6]) {
         self.protocol(9, w);
+    }
+    fn applied(&mut self, w: [u64; 6]) {
+        self.protocol(10, w);
+    }
+    fn trim(&mut self, w: [u64; 6]) {
+        self.protocol(11, w);
     }
     fn hello(&mut self, core: u32, peers: u32) {
         if core as usize == self.from {

@@ -51,6 +51,8 @@ const UNHOG: u64 = 14;
 /// monitor's root CNode slots or RAM could hold without reuse: each takes a
 /// 2 MiB block).
 const SPAWNS: u64 = 150;
+/// Applied entries between two progress reports to the sequencer here.
+const TRIM_EVERY: u64 = 8;
 /// How long one operation or step may take.
 const TIMEOUT_MS: u64 = 10_000;
 /// Entries of the heap's L2 table where this test maps frames and the
@@ -121,6 +123,9 @@ fn port(i: usize) -> u32 {
 /// Runs the test on this core; the boot core drives it and powers off.
 pub fn run(node: &mut Node, heap: &HeapTables) -> ! {
     let env = &mut Env { heap: *heap, window: None, siblings: None, bound: None, hogged: Vec::new() };
+    // Progress reported (and the log trimmed) every few entries, so that
+    // the test's few dozen updates trim it.
+    node.monitor.set_applied_every(TRIM_EVERY);
     if node.me == node.system.boot {
         let (passed, failed) = drive(node, env);
         println!("test monitor: {passed} passed, {failed} failed");
@@ -231,6 +236,13 @@ fn follow(node: &mut Node, env: &mut Env, step: Control) -> Tally {
         DIGEST => {
             caught_up(node, step.b, &mut tally);
             tally.check(node.pool.failures == 0, || format!("{} kernel refusals", node.pool.failures));
+            // The log is trimmed: what every monitor applied is dropped
+            // (a trim may still be on its way: a few intervals' slack).
+            let (base, len) = (node.monitor.log_base(), node.monitor.log_len() as u64);
+            let trimmed = base > 0 || node.monitor.applied() < 2 * TRIM_EVERY;
+            tally.check(trimmed && len <= 4 * TRIM_EVERY, || {
+                format!("log not trimmed: from {base}, {len} entries")
+            });
             println!("replica: core={me} digest={}", node.monitor.digest());
             tally.value = node.monitor.digest().0;
         }
