@@ -84,6 +84,13 @@ impl Doorbell {
         wake
     }
 
+    /// Whether the receiver published that it is about to block or blocked
+    /// (a hint for tests and schedulers: it may wake at any time).
+    pub fn asleep(&self) -> bool {
+        // Relaxed: a hint only.
+        self.sleeping.word.load(Relaxed) != AWAKE
+    }
+
     /// The bell count, for a receiver that watches it with `WFE`.
     pub fn bell(&self) -> u64 {
         // Relaxed: a hint only (see `ring`).

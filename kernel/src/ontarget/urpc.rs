@@ -204,6 +204,13 @@ fn doorbell_round(state: &mut Exchange<'_>, waiter: &CountingWaiter<'_>, lowest:
                 cpu::relax();
             }
         }
+        // Every peer said it is about to block (its doorbell's flag), then
+        // 2 ms more for it to get there: a peer whose host thread was slow to
+        // run would otherwise find the token before it ever blocked.
+        let asleep = |j: usize| me.shared.channels.doorbell(j).asleep();
+        while (0..MAX_CPUS).any(|j| peers & (1 << j) != 0 && !asleep(j)) && cpu::counter() < deadline {
+            cpu::relax();
+        }
         me.wait_until(cpu::counter() + cpu::counter_frequency() / 500, || false);
         for peer in (0..MAX_CPUS).filter(|j| peers & (1 << j) != 0) {
             send_token(state, waiter, peer, deadline);
