@@ -65,11 +65,7 @@ impl CpuDriver {
 
     /// How many cores are online.
     pub fn online_cores(&self) -> u64 {
-        let mailboxes = &self.shared.mailboxes[..self.shared.info.cpu_count];
-        mailboxes
-            .iter()
-            .filter(|m| m.owner.0.state.load(Ordering::Acquire) == crate::shared::state::ONLINE)
-            .count() as u64
+        self.online_set().count_ones().into()
     }
 
     /// Sends an SGI to core `target` (its address from its mailbox).

@@ -60,9 +60,8 @@
 //! Cores crash-stop. The failure detector ([`Monitor::core_down`]) is
 //! perfect and tells every live monitor about a crash before any of them
 //! handles a message sent after it, and once a monitor was told, nothing the
-//! dead core sent reaches it any more: [`Monitor::handle`] drops such late
-//! messages itself; a transport that calls [`Monitor::handle_ordered`] (which
-//! does not know the sender) must drop them before. The simulator implements
+//! dead core sent reaches it any more: [`Monitor::handle`] and
+//! [`Monitor::handle_ordered`] drop such late messages. The simulator implements
 //! exactly this (a crashed core may halt first and its messages keep
 //! arriving until the crash is reported, or arrive late and be dropped).
 //!
@@ -884,12 +883,21 @@ impl Monitor {
         self.ordering = false;
     }
 
-    /// Handles `Message::Ordered { seq, update, hops }` (the message every
-    /// update brings to every monitor), without building the message: the
-    /// same as [`Monitor::handle`] with it, except that it does not know the
-    /// sender: the caller must not pass entries from a core it reported down
-    /// (see the [module](self) docs).
-    pub fn handle_ordered(&mut self, seq: u64, update: Update, hops: u8, out: &mut impl Outbox) {
+    /// Handles `Message::Ordered { seq, update, hops }` from the monitor of
+    /// core `from` (the message every update brings to every monitor),
+    /// without building the message: the same as [`Monitor::handle`] with
+    /// it.
+    pub fn handle_ordered(
+        &mut self,
+        from: CoreId,
+        seq: u64,
+        update: Update,
+        hops: u8,
+        out: &mut impl Outbox,
+    ) {
+        if self.down.contains(from) || from == self.me {
+            return;
+        }
         self.receive(seq, update, hops, out);
     }
 

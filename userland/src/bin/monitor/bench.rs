@@ -18,10 +18,8 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use monitor::{CapDesc, Endpoint, Name, ObjId, Operation, Outcome, RamRange};
-use userland::cptr::{CPtr, ROOT_CNODE_SLOT};
-use userland::object::{ObjectType, PAGE_BITS};
-use userland::{allocator, cap::Frame, println, thread};
+use monitor::{CapDesc, Endpoint, Name, ObjId, Operation, Outcome};
+use userland::{println, thread};
 
 use crate::node::{Control, Node};
 
@@ -182,11 +180,6 @@ fn revoke_remote(node: &mut Node) {
 
 /// A 4 KiB frame of one of this core's pool units, never donated.
 fn frame(node: &mut Node) -> Option<CapDesc> {
-    let unit = (0..node.monitor.replica().ram_units()).rev().find(|&u| node.monitor.free_unit(u))?;
-    node.monitor.set_busy(RamRange { base: unit, count: 1 }, true);
-    let slot = allocator::allocate_slot().ok()?;
-    let ram = node.pool.ram(unit)?;
-    ram.retype(ObjectType::Frame, PAGE_BITS as usize, 0, CPtr::slot(ROOT_CNODE_SLOT), slot, 1).ok()?;
-    let info = Frame::at(slot).identify().ok()?;
-    Some(CapDesc { kind: caps::CapType::Frame as u8, base: info.base as u64, bytes: info.size as u64 })
+    let unit = node.take_unit()?;
+    node.pool.frames(unit, 1).ok()?.first().map(|&(_, desc)| desc)
 }

@@ -15,15 +15,14 @@ extern crate alloc;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
-use monitor::{CapDesc, CoreId, Endpoint, Name, ObjId, Operation, Outcome, RamRange};
-use userland::cap::{Dispatcher, Frame};
+use monitor::{CoreId, Endpoint, Name, ObjId, Operation, Outcome};
+use userland::cap::Dispatcher;
 use userland::channel::{Urpc, UrpcChannel};
-use userland::cptr::{CPtr, ROOT_CNODE_SLOT};
 use userland::error::{Error, Result};
 use userland::interfaces::{BoundClient, BoundDispatcher, BoundServer};
-use userland::object::{ObjectType, PAGE_BITS, PAGE_SIZE};
+use userland::object::PAGE_SIZE;
 use userland::sibling::Siblings;
-use userland::{allocator, syscall};
+use userland::syscall;
 
 use crate::node::Node;
 use crate::window::Window;
@@ -104,21 +103,9 @@ pub fn serve(
     siblings: &mut Siblings,
     client_core: usize,
 ) -> Result<(Dispatcher, Vec<ObjId>)> {
-    let units = node.monitor.replica().ram_units();
-    let unit = (0..units).rev().find(|&u| node.monitor.free_unit(u)).ok_or(Error::InvalidSize)?;
-    node.monitor.set_busy(RamRange { base: unit, count: 1 }, true);
-    let ram = node.pool.ram(unit).ok_or(Error::InvalidSize)?;
-    let slots: Vec<usize> = (0..PAGES).map(|_| allocator::allocate_slot()).collect::<Result<_>>()?;
-    for (i, &slot) in slots.iter().enumerate() {
-        ram.retype(
-            ObjectType::Frame,
-            PAGE_BITS as usize,
-            i * PAGE_SIZE,
-            CPtr::slot(ROOT_CNODE_SLOT),
-            slot,
-            1,
-        )?;
-    }
+    let unit = node.take_unit().ok_or(Error::InvalidSize)?;
+    let frames = node.pool.frames(unit, PAGES)?;
+    let slots: Vec<usize> = frames.iter().map(|&(slot, _)| slot).collect();
     let address = window.map(&slots)?;
     // SAFETY: the frames were just made (zeroed) and mapped at `address`,
     // read-write, contiguous, for the program's life; nothing else uses
@@ -127,10 +114,7 @@ pub fn serve(
     channel.init();
     let mut objects = Vec::new();
     let to = CoreId(client_core as u8);
-    for &slot in &slots {
-        let info = Frame::at(slot).identify()?;
-        let desc =
-            CapDesc { kind: caps::CapType::Frame as u8, base: info.base as u64, bytes: info.size as u64 };
+    for &(slot, desc) in &frames {
         let Some(Outcome::Created(obj)) = node.run(Operation::CapCreate { desc }, 10_000) else {
             return Err(Error::InvalidArgument);
         };

@@ -260,14 +260,10 @@ fn sent_by(from: usize, message: &Message) -> bool {
     let Message::Submit { update, .. } = message else { return true };
     let from = CoreId(from as u8);
     match *update {
+        // The donor submits a transfer for the requester's operation.
         Update::RamTransfer { from: donor, .. } => donor == from,
-        Update::CapCreate { op, .. }
-        | Update::CapCopy { op, .. }
-        | Update::CapDelete { op, .. }
-        | Update::RevokeMark { op, .. }
-        | Update::Register { op, .. }
-        | Update::Unregister { op, .. } => op.core == from,
-        Update::RevokeCommit { .. } | Update::CoreDown { .. } => false,
+        // Entries without an operation are the sequencer's own.
+        _ => update.op().is_some_and(|op| op.core == from),
     }
 }
 
@@ -276,15 +272,11 @@ impl MonitorLinkServer for Inbox<'_> {
         self.protocol(1, w);
     }
     fn ordered(&mut self, w: [u64; 6]) {
-        // Every update brings one to every monitor: decoded in place. Log
-        // entries from a core that is down are not taken (a late message
-        // of a dead sequencer; `handle` checks that for other messages).
-        if !self.monitor.replica().online().contains(CoreId(self.from as u8)) {
-            self.links.malformed += 1;
-            return;
-        }
+        // Every update brings one to every monitor: decoded in place.
         match Message::ordered_from_wire(&w) {
-            Some((seq, update, hops)) => self.monitor.handle_ordered(seq, update, hops, self.links),
+            Some((seq, update, hops)) => {
+                self.monitor.handle_ordered(CoreId(self.from as u8), seq, update, hops, self.links)
+            }
             None => self.links.malformed += 1,
         }
     }
@@ -440,6 +432,19 @@ impl Node {
         })
     }
 
+    /// A RAM unit this core owns and nobody uses, marked busy (never
+    /// donated) until [`Node::release_unit`].
+    pub fn take_unit(&mut self) -> Option<u32> {
+        let unit = (0..self.monitor.replica().ram_units()).rev().find(|&u| self.monitor.free_unit(u))?;
+        self.monitor.set_busy(monitor::RamRange { base: unit, count: 1 }, true);
+        Some(unit)
+    }
+
+    /// Makes unit `unit` free for use or donation again.
+    pub fn release_unit(&mut self, unit: u32) {
+        self.monitor.set_busy(monitor::RamRange { base: unit, count: 1 }, false);
+    }
+
     /// Other dispatchers run on this core: sleep soon when idle, so that
     /// they do.
     pub fn share_core(&mut self) {
@@ -508,8 +513,7 @@ impl Node {
     fn spawn_for(&mut self, request: Control) {
         // A pool unit of its own for the child; a core that has none left
         // asks another core's monitor for one first.
-        let units = self.monitor.replica().ram_units();
-        let Some(unit) = (0..units).rev().find(|&u| self.monitor.free_unit(u)) else {
+        let Some(unit) = self.take_unit() else {
             let op = self.monitor.start(monitor::Operation::RequestRam { count: 1 }, &mut self.links);
             self.short.push((op, request));
             return;
@@ -531,7 +535,10 @@ impl Node {
             self.short.swap_remove(i);
             progress = true;
             match outcome {
-                Some(Outcome::Ram(range)) => self.spawn_on(request, range.base),
+                Some(Outcome::Ram(range)) => {
+                    self.monitor.set_busy(monitor::RamRange { base: range.base, count: 1 }, true);
+                    self.spawn_on(request, range.base)
+                }
                 other => {
                     println!("monitor: core {}: no RAM for a program: {other:?}", self.me);
                     let answer = Control { op: SPAWNED, a: request.c, b: SPAWN_FAILED, ..Control::default() };
@@ -542,7 +549,8 @@ impl Node {
         progress
     }
 
-    /// Starts the program of `request` with pool unit `unit` as its RAM.
+    /// Starts the program of `request` with pool unit `unit` (busy) as its
+    /// RAM.
     fn spawn_on(&mut self, request: Control, unit: u32) {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&request.a.to_le_bytes());
@@ -557,11 +565,11 @@ impl Node {
         };
         match started {
             Ok(child) => {
-                self.monitor.set_busy(monitor::RamRange { base: unit, count: 1 }, true);
                 self.share_core();
                 self.children.push((requester, request.c, child, unit));
             }
             Err(error) => {
+                self.release_unit(unit);
                 let result = if error == SpawnError::NotFound { SPAWN_NOT_FOUND } else { SPAWN_FAILED };
                 println!("monitor: core {}: cannot spawn {name:?}: {error:?}", self.me);
                 self.links.control(
@@ -595,7 +603,7 @@ impl Node {
                     if let Some(ram) = self.pool.ram(unit) {
                         let _ = CNode::root().revoke(ram.cptr().address());
                     }
-                    self.monitor.set_busy(monitor::RamRange { base: unit, count: 1 }, false);
+                    self.release_unit(unit);
                     self.children.swap_remove(i);
                     self.links.control(
                         requester,

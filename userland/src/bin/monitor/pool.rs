@@ -20,10 +20,10 @@ use alloc::vec::Vec;
 use caps::abi::monitor::{UNITS, UNIT_BYTES};
 use monitor::{CapDesc, Effect, Monitor, ObjId, RamRange};
 use userland::allocator::allocate_slot;
-use userland::cap::{CNode, Kernel, Ram};
+use userland::cap::{CNode, Frame, Kernel, Ram};
 use userland::cptr::{CPtr, ROOT_CNODE_SLOT};
 use userland::error::{Error, Result};
-use userland::object::ObjectType;
+use userland::object::{ObjectType, PAGE_BITS, PAGE_SIZE};
 use userland::println;
 
 /// log2 of [`UNIT_BYTES`].
@@ -112,6 +112,30 @@ impl Pool {
     /// This core's RAM capability for unit `unit`, if it has one.
     pub fn ram(&self, unit: u32) -> Option<Ram> {
         self.units.get(unit as usize).copied().flatten().map(Ram::at)
+    }
+
+    /// Makes `count` 4 KiB frames of the start of unit `unit` (which this
+    /// core holds RAM for) in fresh root slots; their slots and what they
+    /// are, in address order.
+    pub fn frames(&self, unit: u32, count: usize) -> Result<Vec<(usize, CapDesc)>> {
+        let ram = self.ram(unit).ok_or(Error::SlotEmpty)?;
+        let mut frames = Vec::with_capacity(count);
+        for i in 0..count {
+            let slot = allocate_slot()?;
+            ram.retype(
+                ObjectType::Frame,
+                PAGE_BITS as usize,
+                i * PAGE_SIZE,
+                CPtr::slot(ROOT_CNODE_SLOT),
+                slot,
+                1,
+            )?;
+            let info = Frame::at(slot).identify()?;
+            let desc =
+                CapDesc { kind: caps::CapType::Frame as u8, base: info.base as u64, bytes: info.size as u64 };
+            frames.push((slot, desc));
+        }
+        Ok(frames)
     }
 
     /// The root slot of this core's copy of `obj`, if it is real here.

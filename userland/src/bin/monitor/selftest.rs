@@ -538,13 +538,8 @@ fn cross_core_bind(node: &mut Node, env: &mut Env, tally: &mut Tally, last: usiz
 fn own_frame(node: &mut Node) -> Option<(usize, CapDesc, u32)> {
     // Any unit this core owns and does not use (its own pool's or one it
     // received or inherited).
-    let unit = (0..node.monitor.replica().ram_units()).rev().find(|&u| node.monitor.free_unit(u))?;
-    node.monitor.set_busy(RamRange { base: unit, count: 1 }, true);
-    let ram = node.pool.ram(unit)?;
-    let slot = allocator::allocate_slot().ok()?;
-    ram.retype(ObjectType::Frame, PAGE_BITS as usize, 0, CPtr::slot(ROOT_CNODE_SLOT), slot, 1).ok()?;
-    let info = Frame::at(slot).identify().ok()?;
-    let desc = CapDesc { kind: caps::CapType::Frame as u8, base: info.base as u64, bytes: info.size as u64 };
+    let unit = node.take_unit()?;
+    let (slot, desc) = *node.pool.frames(unit, 1).ok()?.first()?;
     Some((slot, desc, unit))
 }
 
@@ -574,13 +569,10 @@ fn ram_ask(node: &mut Node, env: &mut Env, tally: &mut Tally) -> u64 {
 
 /// Makes a frame of unit `unit`'s RAM, maps it, writes and reads it.
 fn use_unit(node: &mut Node, env: &mut Env, unit: u32) -> bool {
-    let Some(ram) = node.pool.ram(unit) else { return false };
-    let Ok(slot) = allocator::allocate_slot() else { return false };
-    if ram.retype(ObjectType::Frame, PAGE_BITS as usize, 0, CPtr::slot(ROOT_CNODE_SLOT), slot, 1).is_err() {
+    let Some(&(slot, desc)) = node.pool.frames(unit, 1).ok().as_ref().and_then(|f| f.first()) else {
         return false;
-    }
-    let Ok(info) = Frame::at(slot).identify() else { return false };
-    if info.base != node.pool.phys(unit) {
+    };
+    if desc.base as usize != node.pool.phys(unit) {
         return false;
     }
     let Ok(address) = env.window().and_then(|window| window.map(&[slot])) else { return false };
