@@ -2,7 +2,8 @@
 //! initiates and times; the lowest other online core responds; every other
 //! core sleeps in `WFI`. Times come from the virtual counter, so under
 //! `-icount shift=0,sleep=off` one nanosecond is one instruction executed by
-//! all cores together (the unit `insn`).
+//! all cores together (the unit `insn`). The unmap benchmarks (`unmap`)
+//! involve 2, 4 and 8 cores.
 
 use crate::arch::aarch64::cpu;
 use crate::channels::{CoreWaiter, RING_SLOTS};
@@ -11,6 +12,9 @@ use crate::cpu_driver::{CpuDriver, SGI_BENCH};
 use crate::shared::RESULT_WORDS;
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use urpc::{Message, Receiver, RecvError, Sender, WaitPolicy};
+
+mod stopwatch;
+mod unmap;
 
 /// Timed samples per benchmark.
 const SAMPLES: usize = 31;
@@ -91,15 +95,18 @@ impl Benchmark {
     }
 }
 
-/// Runs every benchmark (or only the one named) between the boot CPU and the
-/// next online core and prints one `BENCH` line each.
+/// Runs every benchmark (or only the one named), the two-core ones between
+/// the boot CPU and the next online core, then the unmap benchmarks on 2, 4
+/// and 8 cores (`unmap`), and prints one `BENCH` line each.
 pub fn run_all(me: &CpuDriver, online: u64, only: Option<&str>) {
     let shared = me.shared;
     let Some(partner) = (0..shared.info.cpu_count).find(|&j| j != me.index && online & (1 << j) != 0) else {
         log::error!("bench: needs at least 2 online cores");
         return;
     };
-    if let Some(name) = only.filter(|name| !ALL.iter().any(|b| b.name() == *name)) {
+    let unmap_named =
+        |name: &str| unmap::METHODS.iter().any(|m| unmap::SIZES.iter().any(|&n| m.named(name, n)));
+    if let Some(name) = only.filter(|name| !ALL.iter().any(|b| b.name() == *name) && !unmap_named(name)) {
         log::error!("bench: no benchmark {name}");
     }
     for benchmark in ALL.into_iter().filter(|b| only.is_none_or(|name| b.name() == name)) {
@@ -110,24 +117,38 @@ pub fn run_all(me: &CpuDriver, online: u64, only: Option<&str>) {
             Command { kind: Kind::Bench, online, deadline: deadline_in(60), argument: benchmark as u64 };
         let results = broadcast(me, &command, cpu::counter_frequency());
         match (results[me.index], results[partner]) {
-            (Some(r), Some(_)) if r[2] == SAMPLES as u64 => log::info!(
-                "BENCH {} n={} median={}.{} min={}.{} unit={}",
-                benchmark.name(),
-                r[2],
-                r[0] / 1000,
-                r[0] % 1000 / 100,
-                r[1] / 1000,
-                r[1] % 1000 / 100,
-                benchmark.unit()
-            ),
+            (Some(r), Some(_)) if r[2] == SAMPLES as u64 => {
+                print_line(&benchmark.name(), r, benchmark.unit())
+            }
             _ => log::error!("bench: {} did not complete", benchmark.name()),
         }
     }
+    for method in unmap::METHODS {
+        for n in unmap::SIZES.into_iter().filter(|&n| only.is_none_or(|name| method.named(name, n))) {
+            unmap::measure(me, online, method, n);
+        }
+    }
+}
+
+/// Prints one `BENCH` line from a result: [median, min] in thousandths of
+/// `unit`, then the sample count.
+fn print_line(name: &dyn core::fmt::Display, result: [u64; RESULT_WORDS], unit: &str) {
+    log::info!(
+        "BENCH {name} n={} median={}.{} min={}.{} unit={unit}",
+        result[2],
+        result[0] / 1000,
+        result[0] % 1000 / 100,
+        result[1] / 1000,
+        result[1] % 1000 / 100,
+    );
 }
 
 /// One side of the benchmark named in `command.argument`. The initiator's
 /// result is [median, min] in thousandths of the unit, then the sample count.
 pub fn run(me: &CpuDriver, command: &Command) -> [u64; RESULT_WORDS] {
+    if let Some(method) = unmap::Method::from_argument(command.argument) {
+        return unmap::run(me, command, method);
+    }
     let Some(benchmark) = ALL.into_iter().find(|b| *b as u64 == command.argument) else {
         return [0; RESULT_WORDS];
     };

@@ -5,6 +5,9 @@
 //! Only the boot CPU maps, and only before it starts the other CPUs; from
 //! then on the kernel's tables are read-only and shared by every core's
 //! `TTBR1_EL1` (immutable data, not shared mutable state).
+//!
+//! Also the TLB maintenance, address translation and low-half switch that
+//! the unmap benchmarks (`bench::unmap`) use on tables of their own.
 
 use core::cell::UnsafeCell;
 
@@ -213,4 +216,84 @@ impl Mapper {
         }
         Err(MapError::Overlap)
     }
+}
+
+/// Removes the last-level translation of `va` (tagged `asid`) from the TLB
+/// of every core in the inner shareable domain: the hardware broadcast. The
+/// caller has just cleared the entry; `DSB ISHST` makes that store visible
+/// to every table walker first, `DSB ISH` waits until every core is done.
+pub fn invalidate_page_broadcast(va: u64, asid: u64) {
+    let operand = tlbi_operand(va, asid);
+    // SAFETY: barriers and TLB maintenance only (no memory is accessed; the
+    // missing `nomem` keeps the compiler from moving the entry's store
+    // past it).
+    unsafe {
+        core::arch::asm!("dsb ishst", "tlbi vale1is, {}", "dsb ish", "isb",
+            in(reg) operand, options(nostack, preserves_flags))
+    };
+}
+
+/// Removes the last-level translation of `va` (tagged `asid`) from this
+/// core's TLB only, after the cleared entry's store.
+pub fn invalidate_page_local(va: u64, asid: u64) {
+    let operand = tlbi_operand(va, asid);
+    // SAFETY: as in `invalidate_page_broadcast`, for this core alone.
+    unsafe {
+        core::arch::asm!("dsb nshst", "tlbi vale1, {}", "dsb nsh", "isb",
+            in(reg) operand, options(nostack, preserves_flags))
+    };
+}
+
+/// The `TLBI VA*` operand: ASID in bits 63:48, VA[55:12] in bits 43:0.
+fn tlbi_operand(va: u64, asid: u64) -> u64 {
+    (asid << 48) | ((va >> 12) & ((1 << 44) - 1))
+}
+
+/// Drops every EL1&0 translation this core cached.
+pub fn invalidate_all_local() {
+    // SAFETY: barriers and TLB maintenance only.
+    unsafe {
+        core::arch::asm!("dsb ishst", "tlbi vmalle1", "dsb nsh", "isb", options(nostack, preserves_flags))
+    };
+}
+
+/// The physical page an EL1 read of `va` reaches through this core's
+/// current translation (`AT S1E1R`, which may use the TLB), or `None` if it
+/// faults.
+pub fn translate_for_read(va: u64) -> Option<u64> {
+    use aarch64_cpu::registers::{Readable, PAR_EL1};
+    // SAFETY: an address translation only: it writes PAR_EL1, never memory,
+    // and does not fault.
+    unsafe { core::arch::asm!("at s1e1r, {}", "isb", in(reg) va, options(nostack, preserves_flags)) };
+    let result = PAR_EL1.get();
+    (result & 1 == 0).then_some(result & OUTPUT_ADDRESS)
+}
+
+/// A core's low-half translation state, as `install_low_half` found it.
+#[derive(Clone, Copy, Debug)]
+pub struct LowHalf {
+    ttbr0: u64,
+    tcr: u64,
+}
+
+/// Makes this core translate the low half through `root` (ASID 0) and
+/// returns the previous state for `restore_low_half`.
+pub fn install_low_half(root: u64) -> LowHalf {
+    use aarch64_cpu::registers::{ReadWriteable, Readable, Writeable, TCR_EL1, TTBR0_EL1};
+    let saved = LowHalf { ttbr0: TTBR0_EL1.get(), tcr: TCR_EL1.get() };
+    TTBR0_EL1.set(root & descriptor::OUTPUT_ADDRESS);
+    TCR_EL1.modify(TCR_EL1::EPD0::EnableTTBR0Walks);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    invalidate_all_local();
+    saved
+}
+
+/// Puts back what `install_low_half` replaced and drops every translation
+/// cached meanwhile.
+pub fn restore_low_half(saved: LowHalf) {
+    use aarch64_cpu::registers::{Writeable, TCR_EL1, TTBR0_EL1};
+    TTBR0_EL1.set(saved.ttbr0);
+    TCR_EL1.set(saved.tcr);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    invalidate_all_local();
 }
