@@ -12,11 +12,14 @@ pub mod capability;
 pub mod cspace;
 pub mod database;
 pub mod error;
+pub mod initrd;
 mod mdb;
 mod retype;
 pub mod rights;
 pub mod slot;
 
+#[cfg(test)]
+extern crate alloc;
 #[cfg(test)]
 mod tests;
 

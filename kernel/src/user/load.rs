@@ -35,15 +35,12 @@ pub fn modules<'a>(initrd: Option<crate::bootinfo::Region>) -> Result<&'a [u8], 
 
 /// The program called `name` in the boot modules.
 pub fn find<'a>(modules: &'a [u8], name: &str) -> Result<&'a [u8], LoadError> {
-    cpio_reader::iter_files(modules)
-        .find(|entry| entry.name() == name || entry.name().trim_start_matches("./") == name)
-        .map(|entry| entry.file())
-        .ok_or(LoadError::NotFound)
+    caps::initrd::find(modules, name).ok_or(LoadError::NotFound)
 }
 
 /// The names of all programs in the boot modules (for error messages).
 pub fn names(modules: &[u8]) -> impl Iterator<Item = &str> {
-    cpio_reader::iter_files(modules).map(|entry| entry.name())
+    caps::initrd::files(modules).map(|file| file.name)
 }
 
 /// Maps `program`'s loadable segments and a stack under `root`, taking
