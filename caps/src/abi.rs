@@ -220,6 +220,24 @@ pub mod method {
         /// their first byte there and their length (0, 0 without an
         /// initrd).
         pub const MODULES: u64 = 12;
+        /// Hand the console to the caller's core: a DevFrame capability for
+        /// the UART's page in slot `a1` and an Irq capability for its
+        /// interrupt in slot `a2` of CNode `a0`. Returns the offset of the
+        /// UART's registers in that page and the interrupt's ID. From then
+        /// on the kernel writes console lines into the console rings
+        /// (`layout::CONSOLE_RINGS`, see [`super::super::console`]) and
+        /// touches the UART only to report a panic. Once per boot.
+        pub const CONSOLE: u64 = 13;
+    }
+
+    /// Irq methods.
+    pub mod irq {
+        /// Route the interrupt to this core, enable it and bind it to the
+        /// calling dispatcher with event `a0`: when it fires the kernel
+        /// masks it, sets the event and ends the dispatcher's `WAIT`.
+        pub const BIND: u64 = 1;
+        /// Unmask it again (after the device was serviced).
+        pub const ACK: u64 = 2;
     }
 }
 
@@ -232,6 +250,20 @@ pub mod monitor {
     pub const UNIT_BYTES: u64 = 64 << 10;
     /// Units per pool.
     pub const UNITS: u64 = POOL_BYTES / UNIT_BYTES;
+}
+
+/// The console rings (after `Kernel.CONSOLE`): each listed core's kernel
+/// sends its console lines, its own and `Kernel.print`'s, to the console's
+/// core through one `urpc` ring of [`layout::CHANNEL_SLOTS`] slots, core
+/// `i`'s at byte `i * size_of::<urpc::Ring<CHANNEL_SLOTS>>()` of the area,
+/// and rings the console core's doorbell in the user channel area.
+pub mod console {
+    /// Text bytes in one ring message (words 1 to 6 of its payload).
+    pub const FRAGMENT_BYTES: usize = 48;
+    /// Word 0 of a ring message: the number of text bytes (bits 0 to 7)
+    /// and this flag on the last fragment of a line. A line is the whole
+    /// text, prefix included, without its line end.
+    pub const END_OF_LINE: u64 = 1 << 8;
 }
 
 /// Scheduling priorities: higher runs first; round robin within one.
@@ -262,6 +294,12 @@ pub mod layout {
     /// in every core's first program, from the page holding their first
     /// byte (`Kernel.modules` gives the offset and length).
     pub const MODULES: u64 = 1 << 34;
+    /// Where the console rings ([`super::console`]) are mapped read/write
+    /// in every core's first program.
+    pub const CONSOLE_RINGS: u64 = 1 << 35;
+    /// Where a program's monitor maps the service channels it registers or
+    /// binds (`Session.register`, `Session.bind`), one after the other.
+    pub const SERVICES: u64 = 1 << 36;
 }
 
 /// The first program's root CNode.
@@ -276,10 +314,20 @@ pub mod slot {
     pub const RAM: u64 = 4;
     /// The Kernel capability.
     pub const KERNEL: u64 = 5;
-    /// Reserved for the boot modules (empty for now).
-    pub const BOOT_MODULES: u64 = 6;
+    /// A spawned program's session with its monitor: the endpoint it sends
+    /// requests on (`Session` interface, LMP).
+    pub const SESSION: u64 = 6;
+    /// The endpoint the monitor's replies arrive on (event 0).
+    pub const SESSION_REPLY: u64 = 7;
+    /// The endpoint the monitor's wake-ups arrive on (event 1): a line was
+    /// typed for a reader.
+    pub const SESSION_EVENTS: u64 = 8;
     /// The first slot the program may use.
-    pub const FIRST_FREE: u64 = 7;
+    pub const FIRST_FREE: u64 = 9;
+    /// The first slot of a spawned program's CNode its loader fills (its
+    /// segments, stack, tables); the program's own allocations must stay
+    /// below.
+    pub const LOADER: u64 = 128;
     /// Radix of the root CNode (256 slots).
     pub const ROOT_RADIX: u64 = 8;
 }
@@ -314,11 +362,13 @@ pub enum KernelError {
     NotRunnable = 43,
     /// The endpoint is already bound.
     AlreadyBound = 44,
+    /// The console ring is full: try again after the console drained it.
+    Busy = 45,
 }
 
 impl KernelError {
     /// Every kernel error, in code order.
-    pub const ALL: [KernelError; 13] = [
+    pub const ALL: [KernelError; 14] = [
         KernelError::InvalidMethod,
         KernelError::InvalidArgument,
         KernelError::InvalidBuffer,
@@ -332,6 +382,7 @@ impl KernelError {
         KernelError::EndpointEmpty,
         KernelError::NotRunnable,
         KernelError::AlreadyBound,
+        KernelError::Busy,
     ];
 
     /// The code in `x0`.

@@ -8,6 +8,9 @@ pub struct ConsoleUart {
     pub base: u64,
     /// Its reference clock in Hz; 0 leaves the baud rate as firmware set it.
     pub clock_hz: u32,
+    /// Its interrupt's ID at the GIC (an SPI: 32 and up), for the console
+    /// driver `Kernel.console` hands to user space.
+    pub intid: u32,
 }
 
 /// A board: implemented by exactly one binary crate under `boards/`.

@@ -43,6 +43,9 @@ pub struct CpuDriver {
     pub bench_sgis: Cell<u64>,
     /// User space on this core.
     pub user: RefCell<UserCore>,
+    /// This core's sending end of its console ring (used once user space
+    /// took the console).
+    pub console: RefCell<crate::console::ring::RingWriter>,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuDriver, user_frame) == 0);
@@ -133,6 +136,7 @@ pub fn handle_interrupt() {
                 timer::arm_next_tick();
                 crate::user::tick(me);
             }
+            id if id >= crate::arch::aarch64::gic::FIRST_SPI && crate::user::irq::fired(me, id) => {}
             other => log::warn!("unexpected interrupt {other}"),
         }
         me.gic.end(acknowledged);

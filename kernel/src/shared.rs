@@ -2,7 +2,7 @@
 //! boot mailboxes, the only memory CPU drivers write for one another.
 
 use crate::arch::aarch64::gic::GicRegisters;
-use crate::board::BoardOps;
+use crate::board::{BoardOps, ConsoleUart};
 use crate::bootinfo::{BootInfo, MAX_CPUS};
 use crate::memory::Partition;
 use core::sync::atomic::{AtomicU32, AtomicU64};
@@ -76,6 +76,8 @@ pub struct BootShared {
     pub board: &'static dyn BoardOps,
     /// The board's name.
     pub board_name: &'static str,
+    /// The board's console UART (what `Kernel.console` hands over).
+    pub console_uart: ConsoleUart,
     /// The interrupt controller's mapped registers.
     pub gic: GicRegisters,
     /// Each core's RAM.
@@ -90,6 +92,12 @@ pub struct BootShared {
     /// program (`caps::abi::layout::CHANNELS`), a stand-in for the channels
     /// the monitors will set up by handing frame capabilities around.
     pub user_channels: crate::bootinfo::Region,
+    /// The user channel area's layout (the kernel rings the console core's
+    /// doorbell there after it sent a console line).
+    pub user_mesh: crate::channels::Channels,
+    /// The console rings (`console::ring`): one per listed core, mapped
+    /// into every core's first program (`caps::abi::layout::CONSOLE_RINGS`).
+    pub console_rings: crate::bootinfo::Region,
     /// Two cache lines for the bare ping-pong benchmark (one writer each).
     pub bench_lines: [CacheLine<AtomicU64>; 2],
     /// One mailbox per core, indexed by core number.

@@ -85,6 +85,13 @@ impl<'a, const N: usize> Sender<'a, N> {
         Ok(fit)
     }
 
+    /// Whether `wanted` messages fit now (the shared credit is read only
+    /// if the cached view says they do not), for a sender that must send a
+    /// group of messages all or none.
+    pub fn has_room(&mut self, wanted: usize) -> Result<bool, SendError> {
+        Ok(self.room(wanted)? >= wanted)
+    }
+
     /// Messages sent so far.
     pub fn sent(&self) -> u64 {
         self.sent

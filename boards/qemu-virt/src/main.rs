@@ -16,8 +16,9 @@ struct QemuVirt {
 
 impl Board for QemuVirt {
     const NAME: &'static str = "qemu-virt";
-    // QEMU ignores the baud rate, so the clock is left unset.
-    const CONSOLE: ConsoleUart = ConsoleUart { base: 0x0900_0000, clock_hz: 0 };
+    // QEMU ignores the baud rate, so the clock is left unset. The PL011's
+    // interrupt is SPI 1 (INTID 33).
+    const CONSOLE: ConsoleUart = ConsoleUart { base: 0x0900_0000, clock_hz: 0, intid: 33 };
 
     fn new(setup: &mut BoardSetup<'_>) -> Self {
         let conduit = if setup.entered_at_el2 { Conduit::Smc } else { Conduit::Hvc };

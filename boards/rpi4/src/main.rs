@@ -25,8 +25,9 @@ struct RaspberryPi4 {
 
 impl Board for RaspberryPi4 {
     const NAME: &'static str = "rpi4";
-    /// UART0, clocked at 48 MHz by the firmware (`init_uart_clock`).
-    const CONSOLE: ConsoleUart = ConsoleUart { base: 0xfe20_1000, clock_hz: 48_000_000 };
+    /// UART0, clocked at 48 MHz by the firmware (`init_uart_clock`); its
+    /// interrupt is SPI 121 (INTID 153, the DT's `interrupts = <0 121 4>`).
+    const CONSOLE: ConsoleUart = ConsoleUart { base: 0xfe20_1000, clock_hz: 48_000_000, intid: 153 };
 
     fn new(setup: &mut BoardSetup<'_>) -> Self {
         if let Some(gpio) = setup.map_device(GPIO_BASE, BLOCK_SIZE) {

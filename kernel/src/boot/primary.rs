@@ -14,6 +14,7 @@ use crate::board::{Board, BoardSetup};
 use crate::bootinfo::{self, BootInfo, DtError, GicInfo, Region};
 use crate::channels::Channels;
 use crate::command::{broadcast, deadline_in, Command, Kind};
+use crate::console::ring::RingWriter;
 use crate::cpu_driver::{self, CpuDriver};
 use crate::shared::{state, BootShared};
 use crate::user::store::KernelSlots;
@@ -134,6 +135,8 @@ fn build_shared<B: Board>(
         .unwrap_or_else(|| panic!("no RAM for the URPC channels"));
     let user_channels = memory::carve(&mut free, Channels::size(info.cpu_count) as u64)
         .unwrap_or_else(|| panic!("no RAM for the user URPC channels"));
+    let console_rings = memory::carve(&mut free, console::ring::area_size(info.cpu_count) as u64)
+        .unwrap_or_else(|| panic!("no RAM for the console rings"));
     let partitions = memory::partition(&free, info.cpu_count, PER_CORE_RESERVED)
         .unwrap_or_else(|| panic!("too little RAM for {} cores", info.cpu_count));
     let ram: u64 = info.memory.as_slice().iter().map(|r| r.size).sum();
@@ -155,16 +158,20 @@ fn build_shared<B: Board>(
         core::ptr::addr_of_mut!((*shared).info).write(info.clone());
         core::ptr::addr_of_mut!((*shared).board).write(&*board_slot);
         core::ptr::addr_of_mut!((*shared).board_name).write(B::NAME);
+        core::ptr::addr_of_mut!((*shared).console_uart).write(B::CONSOLE);
         core::ptr::addr_of_mut!((*shared).gic).write(gic);
         core::ptr::addr_of_mut!((*shared).partitions).write(partitions);
         core::ptr::addr_of_mut!((*shared).boot_index).write(boot_index);
         core::ptr::addr_of_mut!((*shared).image_physical).write(image_physical);
         let channels = Channels::init(phys_to_virt(channel_area.base), info.cpu_count);
         core::ptr::addr_of_mut!((*shared).channels).write(channels);
-        // Initialised like the kernel's; the handle is not kept (user space
-        // owns the area from now on).
-        let _ = Channels::init(phys_to_virt(user_channels.base), info.cpu_count);
+        // Initialised like the kernel's; user space owns the area from now
+        // on (the kernel only rings the console core's doorbell there).
+        let user_mesh = Channels::init(phys_to_virt(user_channels.base), info.cpu_count);
         core::ptr::addr_of_mut!((*shared).user_channels).write(user_channels);
+        core::ptr::addr_of_mut!((*shared).user_mesh).write(user_mesh);
+        console::ring::init_area(console_rings, info.cpu_count);
+        core::ptr::addr_of_mut!((*shared).console_rings).write(console_rings);
         &*shared
     }
 }
@@ -187,6 +194,7 @@ fn place_drivers(shared: &'static BootShared) -> &'static CpuDriver {
                 database: caps::CapDatabase::new(),
                 slots: KernelSlots::new(shared.partitions[index]),
             }),
+            console: RefCell::new(RingWriter::new(console::ring::ring(shared.console_rings, index))),
         };
         // SAFETY: the partition's first DRIVER_AREA bytes are mapped RAM that
         // belongs to this core and are not used by anything yet.
@@ -237,6 +245,7 @@ extern "C" fn continue_primary(driver: usize) -> ! {
         Some("user") => Some("usertest"),
         Some("dispatch") => Some("dispatchtest"),
         Some("stubs") => Some("stubstest"),
+        Some("console") => Some("consoletest"),
         _ => None,
     };
     // `test=monitor` is run by the monitors themselves (every core's first

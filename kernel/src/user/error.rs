@@ -33,8 +33,10 @@ pub enum SysError {
     EndpointEmpty,
     /// The dispatcher cannot run now.
     NotRunnable,
-    /// The endpoint is already bound.
+    /// The endpoint (or interrupt, or console) is already bound.
     AlreadyBound,
+    /// The console ring is full (`Kernel.print` after the handoff).
+    Busy,
 }
 
 impl SysError {
@@ -55,6 +57,7 @@ impl SysError {
             SysError::EndpointEmpty => u64::from(KernelError::EndpointEmpty.code()),
             SysError::NotRunnable => u64::from(KernelError::NotRunnable.code()),
             SysError::AlreadyBound => u64::from(KernelError::AlreadyBound.code()),
+            SysError::Busy => u64::from(KernelError::Busy.code()),
         }
     }
 }

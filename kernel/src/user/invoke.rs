@@ -9,6 +9,7 @@ use super::vspace;
 use super::UserCore;
 use crate::arch::aarch64::exceptions::ExceptionFrame;
 use crate::boot::phys_to_virt;
+use crate::console::UserPrintError;
 use crate::cpu_driver::CpuDriver;
 use caps::abi::method::{cnode, dispatcher, endpoint, frame, kernel, ram, vnode};
 use caps::SlotStore;
@@ -79,17 +80,17 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
         // The monitors' methods and power-off need the write right (checked
         // in `kernel` and here); a Kernel capability without it (what
         // spawned programs get) prints and identifies only.
-        CapType::Kernel if !matches!(method, kernel::CREATE | kernel::DOORBELL) => {
+        CapType::Kernel if !matches!(method, kernel::CREATE | kernel::DOORBELL | kernel::CONSOLE) => {
             return kernel(me, &user, method, [a[0], a[1]], cap.rights)
         }
         CapType::Kernel if !cap.rights.contains(Rights::WRITE) => return Err(CapError::MissingRights.into()),
         CapType::Kernel => {
             let (root, running) = (*root, user.slots.sched.running);
             drop(user);
-            return if method == kernel::CREATE {
-                create(me, &root, a)
-            } else {
-                bind_doorbell(me, running, a[0])
+            return match method {
+                kernel::CREATE => create(me, &root, a),
+                kernel::CONSOLE => take_console(me, &root, a),
+                _ => bind_doorbell(me, running, a[0]),
             };
         }
         CapType::Frame | CapType::DevFrame if method == frame::IDENTIFY => {
@@ -107,6 +108,10 @@ pub fn invoke(me: &CpuDriver, frame: &mut ExceptionFrame) -> SysResult {
         }
         CapType::Dispatcher => dispatcher_method(me, &root, &target, method, frame),
         CapType::Endpoint => endpoint_method(me, &root, &target, method, [a[0], a[1]]),
+        CapType::Irq => {
+            let running = me.user.borrow().slots.sched.running;
+            super::irq::method(me, running, &target, method, a[0])
+        }
         _ => Err(SysError::InvalidMethod),
     }
 }
@@ -187,6 +192,17 @@ fn vnode(me: &CpuDriver, root: &Capability, table: &Resolved, method: u64, a: [u
                     vspace::page_entry(child.cap.base, rights)
                 }
                 (3, CapType::Frame) => return Err(SysError::InvalidArgument),
+                (3, CapType::DevFrame) if child.cap.size == vspace::PAGE => {
+                    // Device registers: never executable.
+                    if !child.cap.rights.contains(rights) || !rights.contains(Rights::READ) {
+                        return Err(CapError::MissingRights.into());
+                    }
+                    if rights.contains(Rights::EXECUTE) {
+                        return Err(SysError::InvalidArgument);
+                    }
+                    vspace::device_page_entry(child.cap.base, rights)
+                }
+                (3, CapType::DevFrame) => return Err(SysError::InvalidArgument),
                 (3, CapType::Dispatcher) => {
                     // Its dispatcher frame, never executable.
                     if !child.cap.rights.contains(rights) || !rights.contains(Rights::READ) {
@@ -198,7 +214,7 @@ fn vnode(me: &CpuDriver, root: &Capability, table: &Resolved, method: u64, a: [u
                     vspace::page_entry(vspace::mapped_page(&child.cap), rights)
                 }
                 (_, kind) if kind.vnode_level() == Some(level + 1) => vspace::table_entry(child.cap.base),
-                (_, CapType::Frame) => return Err(SysError::WrongLevel),
+                (_, CapType::Frame | CapType::DevFrame) => return Err(SysError::WrongLevel),
                 (_, kind) if kind.vnode_level().is_some() => return Err(SysError::WrongLevel),
                 _ => return Err(CapError::WrongType.into()),
             };
@@ -450,6 +466,43 @@ fn bind_doorbell(me: &CpuDriver, running: u64, event: u64) -> SysResult {
     Ok([0; 3])
 }
 
+/// Kernel.console(dest CNode cptr, DevFrame index, Irq index): hands the
+/// console to user space on this core. A DevFrame capability for the
+/// UART's page and an Irq capability for its interrupt go into the two
+/// slots; returns the registers' offset in that page and the interrupt ID.
+/// Once per boot (`AlreadyBound` after).
+fn take_console(me: &CpuDriver, root: &Capability, a: [u64; 6]) -> SysResult {
+    let uart = me.shared.console_uart;
+    let page = uart.base & !(vspace::PAGE - 1);
+    let intid = u64::from(uart.intid);
+    let spi =
+        u64::from(crate::arch::aarch64::gic::FIRST_SPI)..=u64::from(crate::arch::aarch64::gic::LAST_SPI);
+    if a[1] == a[2] || !spi.contains(&intid) {
+        return Err(SysError::InvalidArgument);
+    }
+    let mut guard = me.user.borrow_mut();
+    let user = &mut *guard;
+    let dest_cnode = lookup(user, root, a[0])?;
+    let mut slots = [a[1], a[2]].map(|index| SlotLocation::in_cnode(&dest_cnode.cap, index));
+    for slot in &mut slots {
+        let location = slot.as_ref().map_err(|e| *e)?;
+        if !location.cnode_rights.contains(Rights::WRITE) {
+            return Err(CapError::MissingRights.into());
+        }
+        let held = user.slots.slot(location.addr()?).ok_or(CapError::BadSlotAddress)?;
+        if held.capability().is_some() {
+            return Err(CapError::SlotOccupied.into());
+        }
+    }
+    if !crate::console::hand_over(me.index) {
+        return Err(SysError::AlreadyBound);
+    }
+    let [frame_slot, irq_slot] = slots.map(|slot| slot.and_then(|location| location.addr()));
+    user.database.insert_root(&mut user.slots, frame_slot?, CapType::DevFrame, page, vspace::PAGE)?;
+    user.database.insert_root(&mut user.slots, irq_slot?, CapType::Irq, intid, 1)?;
+    Ok([uart.base - page, intid, 0])
+}
+
 /// Kernel.create(type, base, bytes, dest CNode cptr, dest index): a root
 /// RAM or Frame capability for a range of another core's monitor pool,
 /// which that core's monitor gave up through the monitors' protocol (the
@@ -511,9 +564,9 @@ fn print(user: &UserCore, address: u64, length: u64) -> SysResult {
     }
     let text = &text[..length as usize];
     let text = text.strip_suffix(b"\n").unwrap_or(text);
-    match core::str::from_utf8(text) {
-        Ok(line) => crate::console::print_block(format_args!("{line}")),
-        Err(_) => crate::console::print_block(format_args!("{}", text.escape_ascii())),
+    match crate::console::print_user(text) {
+        Ok(()) => Ok([0; 3]),
+        Err(UserPrintError::Busy) => Err(SysError::Busy),
+        Err(UserPrintError::TooLong) => Err(SysError::InvalidArgument),
     }
-    Ok([0; 3])
 }

@@ -8,6 +8,7 @@ pub mod dispatcher;
 pub mod error;
 mod invoke;
 mod ipc;
+pub mod irq;
 pub mod lmp;
 pub mod load;
 pub mod sched;

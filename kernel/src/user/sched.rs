@@ -43,6 +43,8 @@ pub struct Scheduler {
     pub active_root: u64,
     /// The dispatcher bound to the user doorbell (0: none), and its event.
     pub doorbell: (u64, u64),
+    /// The interrupts bound to dispatchers of this core (`Irq.bind`).
+    pub irqs: super::irq::IrqBindings,
 }
 
 const _: () = assert!(LEVELS <= 32);
@@ -69,6 +71,7 @@ impl Scheduler {
             need_resched: false,
             active_root: 0,
             doorbell: (0, 0),
+            irqs: super::irq::IrqBindings::new(),
         }
     }
 
@@ -264,6 +267,7 @@ impl Scheduler {
         if self.doorbell.0 == base {
             self.doorbell = (0, 0);
         }
+        self.irqs.unbind_dispatcher(base, super::irq::mask);
         if base == self.running && !self.running_gone {
             self.running_gone = true;
             self.gone_links = [object.waiter, object.supervisor];

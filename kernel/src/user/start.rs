@@ -11,7 +11,7 @@ use crate::boot::{phys_to_virt, PER_CORE_RESERVED};
 use crate::cpu_driver::CpuDriver;
 use caps::{CapType, Slot, SlotAddr, SlotStore, SLOT_BYTES};
 
-use caps::abi::layout::{CHANNELS, FRAME, MODULES};
+use caps::abi::layout::{CHANNELS, CONSOLE_RINGS, FRAME, MODULES};
 use caps::abi::monitor::{POOL_BYTES, UNIT_BYTES};
 use caps::abi::slot;
 
@@ -156,6 +156,16 @@ fn prepare(me: &CpuDriver, program: &str) -> Result<&'static ExceptionFrame, Sta
     let mut offset = 0;
     while offset < channels.size {
         vspace::map_page(l0, CHANNELS + offset, channels.base + offset, rights, &mut allocate)
+            .ok_or(StartError::Load(load::LoadError::OutOfMemory))?;
+        offset += vspace::PAGE;
+    }
+    // The console rings, which the console driver drains once it took the
+    // console (`Kernel.console`).
+    let rings = me.shared.console_rings;
+    let ring_bytes = crate::console::ring::area_size(me.shared.info.cpu_count) as u64;
+    let mut offset = 0;
+    while offset < ring_bytes {
+        vspace::map_page(l0, CONSOLE_RINGS + offset, rings.base + offset, rights, &mut allocate)
             .ok_or(StartError::Load(load::LoadError::OutOfMemory))?;
         offset += vspace::PAGE;
     }

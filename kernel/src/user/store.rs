@@ -149,6 +149,10 @@ impl SlotStore for KernelSlots {
         if cap.kind == caps::CapType::Endpoint {
             lmp::endpoint_destroyed(&mut self.sched, cap.base);
         }
+        if cap.kind == caps::CapType::Irq && self.sched.irqs.unbind(cap.base as u32) {
+            // Its last capability went: nobody may be signalled any more.
+            super::irq::mask(cap.base as u32);
+        }
         if cap.kind.vnode_level().is_some() {
             // The table is already unlinked (its own mapping went with its
             // last capability); clearing it leaves the records of what was

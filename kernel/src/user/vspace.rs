@@ -43,6 +43,24 @@ pub fn page_entry(frame: u64, rights: Rights) -> u64 {
     entry
 }
 
+/// A user page descriptor for the device page `frame` (a DevFrame):
+/// Device-nGnRE, never executable at any level, read-only without `WRITE`.
+pub fn device_page_entry(frame: u64, rights: Rights) -> u64 {
+    let mut entry = frame
+        | VALID
+        | TABLE_OR_PAGE
+        | ACCESS_FLAG
+        | NOT_GLOBAL
+        | USER_ACCESS
+        | PRIVILEGED_EXECUTE_NEVER
+        | USER_EXECUTE_NEVER
+        | (mair_index::DEVICE << ATTR_INDEX_SHIFT);
+    if !rights.contains(Rights::WRITE) {
+        entry |= READ_ONLY;
+    }
+    entry
+}
+
 /// The entry at physical address `entry`.
 pub fn read_entry(entry: u64) -> u64 {
     // SAFETY: `entry` is inside a VNode object in this core's RAM (checked

@@ -136,6 +136,19 @@ fn full_ring_keeps_its_contents() {
 }
 
 #[test]
+fn has_room_counts_free_slots() {
+    let ring = Ring::<N>::new();
+    let (mut sender, mut receiver) = (ring.sender(), ring.receiver());
+    assert_eq!(sender.has_room(N), Ok(true));
+    assert_eq!(sender.has_room(N + 1), Ok(false));
+    sender.try_send(&numbered(0)).unwrap();
+    assert_eq!(sender.has_room(N), Ok(false));
+    assert_eq!(sender.has_room(N - 1), Ok(true));
+    assert_eq!(receiver.try_recv(), Ok(numbered(0)));
+    assert_eq!(sender.has_room(N), Ok(true));
+}
+
+#[test]
 fn bytes_round_trip() {
     let bytes: [u8; crate::PAYLOAD_BYTES] = core::array::from_fn(|i| i as u8);
     assert_eq!(Message::from_bytes(&bytes).to_bytes(), bytes);

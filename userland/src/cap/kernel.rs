@@ -97,6 +97,25 @@ impl Kernel {
         self.invoke(kernel::DOORBELL, [event as usize, 0, 0, 0, 0, 0]).map(drop)
     }
 
+    /// Takes the console for this core's user space: a DevFrame capability
+    /// for the UART's page goes into slot `frame_slot` and an Irq capability
+    /// for its interrupt into `irq_slot` of the CNode at `cnode`. From then
+    /// on every kernel sends its console lines (and `print`'s, which may
+    /// answer `Busy`) to the console rings at `caps::abi::layout::CONSOLE_RINGS`.
+    /// Once per boot (`AlreadyBound` after).
+    pub fn console(
+        self,
+        cnode: crate::cptr::CPtr,
+        frame_slot: usize,
+        irq_slot: usize,
+    ) -> Result<ConsoleDevice> {
+        let [offset, intid, _] = self.invoke(
+            caps::abi::method::kernel::CONSOLE as usize,
+            [cnode.raw(), frame_slot, irq_slot, 0, 0, 0],
+        )?;
+        Ok(ConsoleDevice { offset, intid })
+    }
+
     /// The boot modules at `caps::abi::layout::MODULES`: the offset of
     /// their first byte there, their length (0 without an initrd).
     pub fn modules(self) -> Result<[usize; 3]> {
@@ -133,4 +152,13 @@ pub struct System {
     pub online: u64,
     /// The boot core.
     pub boot: usize,
+}
+
+/// What `Kernel.console` reports about the UART.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConsoleDevice {
+    /// Offset of the UART's registers in the DevFrame's page.
+    pub offset: usize,
+    /// The interrupt's ID at the GIC.
+    pub intid: usize,
 }

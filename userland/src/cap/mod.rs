@@ -7,6 +7,7 @@ mod cnode;
 mod dispatcher;
 mod endpoint;
 mod frame;
+mod irq;
 mod kernel;
 mod ram;
 mod vnode;
@@ -15,7 +16,8 @@ pub use cnode::CNode;
 pub use dispatcher::{Dispatcher, RunOutcome, Status};
 pub use endpoint::{would_block, Endpoint, Message, ReceiveSlot, Received};
 pub use frame::{Frame, FrameInfo};
-pub use kernel::{Kernel, System, PRINT_MAX};
+pub use irq::Irq;
+pub use kernel::{ConsoleDevice, Kernel, System, PRINT_MAX};
 pub use ram::Ram;
 pub use vnode::VNode;
 

@@ -125,6 +125,8 @@ extern "C" fn mk_exception(frame: &mut ExceptionFrame, kind: u64) {
         _ => {}
     }
     let name = ENTRY_NAMES.get(kind as usize).copied().unwrap_or("?");
-    crate::console::print_block(format_args!("unexpected exception: {name}\n{frame}"));
+    // The emergency path, like the panic that follows: straight to the UART
+    // even after user space took the console.
+    crate::console::print_panic(format_args!("unexpected exception: {name}\n{frame}"));
     panic!("unexpected exception {name} at {:#x} ({})", frame.elr, exception_class(frame.esr));
 }

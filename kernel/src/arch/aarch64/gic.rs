@@ -7,12 +7,20 @@
 
 use arm_gic::gicv2::{GicV2, SgiTarget as SgiTargetV2, SgiTargetListFilter};
 use arm_gic::gicv3::registers::{Gicd, GicrSgi};
-use arm_gic::gicv3::{GicCpuInterface, GicV3, SgiTarget, SgiTargetGroup};
-use arm_gic::{IntId, InterruptGroup, UniqueMmioPointer};
+use arm_gic::gicv3::{GicCpuInterface, GicDistributor, GicV3, Group, SgiTarget, SgiTargetGroup};
+use arm_gic::{IntId, InterruptGroup, Trigger, UniqueMmioPointer};
 use core::ptr::NonNull;
 
 /// GICD_ITARGETSR0: a read returns this CPU interface's own bit (banked).
 const GICD_ITARGETSR0: usize = 0x800;
+/// GICD_ITARGETSR<n>: one byte per interrupt, the CPU interfaces it goes to.
+const GICD_ITARGETSR: usize = 0x800;
+/// GICD_IPRIORITYR<n>: one byte per interrupt.
+const GICD_IPRIORITYR: usize = 0x400;
+/// First shared peripheral interrupt.
+pub const FIRST_SPI: u32 = 32;
+/// The last SPI ID (1020–1023 are special).
+pub const LAST_SPI: u32 = 1019;
 /// Priority given to the interrupts the kernel uses.
 const PRIORITY: u8 = 0x80;
 /// The intid the GIC reads as "nothing pending".
@@ -134,6 +142,65 @@ impl Gic {
         Ok((Gic { registers }, address))
     }
 
+    fn v3_distributor(distributor: usize) -> Option<GicDistributor<'static>> {
+        let pointer = NonNull::new(distributor as *mut Gicd)?;
+        // SAFETY: the device mapping of the GICv3 distributor made by the
+        // boot CPU; the driver value is a short-lived view (see module doc).
+        Some(GicDistributor::new(unsafe { UniqueMmioPointer::new(pointer) }))
+    }
+
+    /// Routes SPI `intid` to the CPU whose SGI address is `target` (GICv2:
+    /// its CPU interface bit; GICv3: its MPIDR), level-triggered, in the
+    /// group and at the priority of the kernel's own interrupts, and
+    /// enables it. The distributor is shared hardware: each write here
+    /// touches only this interrupt's bits.
+    pub fn bind_spi(&self, intid: u32, target: SgiAddress) {
+        let Some(id) = spi_id(intid) else { return };
+        match self.registers {
+            GicRegisters::V2 { distributor, cpu_interface } => {
+                let mut gic = Self::v2(distributor, cpu_interface);
+                let _ = gic.enable_interrupt(id, false);
+                // Byte writes: `arm-gic` has no GICv2 routing, and its
+                // `set_interrupt_priority` writes the whole word, which would
+                // clear the priorities of three neighbours other cores may use.
+                // SAFETY: both registers lie in the mapped distributor and are
+                // byte-accessible; the byte belongs to this interrupt only.
+                unsafe {
+                    ((distributor + GICD_ITARGETSR + intid as usize) as *mut u8).write_volatile(target as u8);
+                    ((distributor + GICD_IPRIORITYR + intid as usize) as *mut u8).write_volatile(PRIORITY);
+                }
+                gic.set_trigger(id, Trigger::Level);
+                gic.set_group(id, InterruptGroup::Group0);
+                let _ = gic.enable_interrupt(id, true);
+            }
+            GicRegisters::V3 { distributor, .. } => {
+                let Some(mut gicd) = Self::v3_distributor(distributor) else { return };
+                let _ = gicd.enable_interrupt(id, false);
+                let _ = gicd.set_routing(id, Some(target));
+                let _ = gicd.set_interrupt_priority(id, PRIORITY);
+                let _ = gicd.set_trigger(id, Trigger::Level);
+                let _ = gicd.set_group(id, Group::Group1NS);
+                let _ = gicd.enable_interrupt(id, true);
+            }
+        }
+    }
+
+    /// Masks (`false`, GICD_ICENABLER) or unmasks (`true`, GICD_ISENABLER)
+    /// SPI `intid` at the distributor.
+    pub fn enable_spi(&self, intid: u32, enable: bool) {
+        let Some(id) = spi_id(intid) else { return };
+        match self.registers {
+            GicRegisters::V2 { distributor, cpu_interface } => {
+                let _ = Self::v2(distributor, cpu_interface).enable_interrupt(id, enable);
+            }
+            GicRegisters::V3 { distributor, .. } => {
+                if let Some(mut gicd) = Self::v3_distributor(distributor) {
+                    let _ = gicd.enable_interrupt(id, enable);
+                }
+            }
+        }
+    }
+
     /// Takes the highest-priority pending interrupt: (the value to pass to
     /// `end`, which on GICv2 carries the SGI's source CPU, and the interrupt ID).
     pub fn acknowledge(&self) -> Option<(IntId, u32)> {
@@ -183,6 +250,11 @@ impl Gic {
         }
         aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
     }
+}
+
+/// The ID of SPI `intid` (32 to 1019).
+fn spi_id(intid: u32) -> Option<IntId> {
+    (FIRST_SPI..=LAST_SPI).contains(&intid).then(|| IntId::spi(intid - FIRST_SPI))
 }
 
 fn private_id(intid: u32) -> IntId {

@@ -27,6 +27,26 @@ pub fn run(report: &mut Report) {
     report.case("wrong level L3 in L1", l3_in_l1);
     report.case("invalid buffer", invalid_buffer);
     report.case("table deleted before its frame", table_deleted_first);
+    report.case("console refused before any handoff", console_refused);
+}
+
+/// `Kernel.console` checks everything before it hands the console over
+/// (which would end the test run's own output: `test=console` covers the
+/// handoff): without the write right, with one slot for both capabilities,
+/// or with an occupied slot, it refuses, and the console stays the kernel's.
+fn console_refused(_: &mut Report) -> Outcome {
+    let root = CNode::root().cptr();
+    let read_only = slot()?;
+    step("mint", CNode::root().mint(read_only, Kernel::initial().cptr(), Rights::READ, 0))?;
+    let (frame_slot, irq_slot) = (slot()?, slot()?);
+    let result = Kernel::at(read_only).console(root, frame_slot, irq_slot);
+    expect_error("read-only kernel cap", result, Error::MissingRights)?;
+    let result = Kernel::initial().console(root, frame_slot, frame_slot);
+    expect_error("one slot for both", result, Error::InvalidArgument)?;
+    let result = Kernel::initial().console(root, frame_slot, read_only);
+    expect_error("occupied slot", result, Error::SlotOccupied)?;
+    // Still the kernel's: a print reaches the UART and never reports Busy.
+    step("print", Kernel::initial().print(b"usertest: the console is still the kernel's"))
 }
 
 fn invalid_cptr(_: &mut Report) -> Outcome {
