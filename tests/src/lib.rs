@@ -2,7 +2,7 @@
 //! --no-build` (the image `scripts/test` built), reads the console line by
 //! line, and waits for lines and for QEMU's own exit with timeouts.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
@@ -29,11 +29,74 @@ pub struct Qemu {
     child: Child,
     lines: Receiver<String>,
     seen: Vec<String>,
+    /// Lines before this were consumed by `next_with`.
+    cursor: usize,
 }
 
 impl Qemu {
     /// Boots with `scripts/run --no-build ARGS`.
     pub fn boot(args: &[&str]) -> Qemu {
+        Self::start(args, false)
+    }
+
+    /// Boots with `scripts/run --no-build ARGS`, with the console's input
+    /// open for [`Qemu::send`].
+    pub fn boot_interactive(args: &[&str]) -> Qemu {
+        Self::start(args, true)
+    }
+
+    /// Types `text` on the serial console.
+    pub fn send(&mut self, text: &str) {
+        let input = self.child.stdin.as_mut().expect("booted with boot_interactive");
+        input.write_all(text.as_bytes()).and_then(|()| input.flush()).expect("console input");
+    }
+
+    /// Waits at most `timeout` for a line containing `text` among the lines
+    /// after the last one this returned (or all, the first time); returns it.
+    pub fn next_with(&mut self, text: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(i) = self.seen[self.cursor..].iter().position(|l| l.contains(text)) {
+                self.cursor += i + 1;
+                return self.seen[self.cursor - 1].clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("no new line with {text:?} within {timeout:?}; console:\n{}", self.transcript())
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("QEMU ended before a new line with {text:?}; console:\n{}", self.transcript())
+                }
+            }
+        }
+    }
+
+    /// The lines after the last one [`Qemu::next_with`] returned, up to and
+    /// including the next with `text`.
+    pub fn until(&mut self, text: &str, timeout: Duration) -> Vec<String> {
+        let from = self.cursor;
+        self.next_with(text, timeout);
+        self.seen[from..self.cursor].to_vec()
+    }
+
+    /// The lines after the last one [`Qemu::next_with`] or this returned,
+    /// up to the one by which every text in `texts` appeared (in any
+    /// order).
+    pub fn until_all(&mut self, texts: &[&str], timeout: Duration) -> Vec<String> {
+        let from = self.cursor;
+        let mut end = from;
+        for text in texts {
+            self.cursor = from;
+            self.next_with(text, timeout);
+            end = end.max(self.cursor);
+        }
+        self.cursor = end;
+        self.seen[from..end].to_vec()
+    }
+
+    fn start(args: &[&str], input: bool) -> Qemu {
         let board =
             args.iter().position(|a| *a == "--board").and_then(|i| args.get(i + 1)).unwrap_or(&"qemu-virt");
         let image = root().join("out").join(board).join("Image");
@@ -41,7 +104,7 @@ impl Qemu {
         let mut child = Command::new(root().join("scripts/run"))
             .arg("--no-build")
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(if input { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -60,7 +123,7 @@ impl Qemu {
                 }
             });
         }
-        Qemu { child, lines, seen: Vec::new() }
+        Qemu { child, lines, seen: Vec::new(), cursor: 0 }
     }
 
     /// Waits for a console line containing `text`; returns it.

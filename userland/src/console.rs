@@ -1,8 +1,9 @@
 //! Console output: `println!` formats one line and prints it with `Kernel.print`.
 
 use crate::cap::{Kernel, PRINT_MAX};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use core::fmt;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// A line being formatted: at most 256 bytes, longer text is cut off (at a
 /// character boundary).
@@ -67,9 +68,46 @@ impl fmt::Debug for LineBuffer {
     }
 }
 
-/// Formats `arguments` and prints them as one console line.
+/// Where this program's lines go instead of `Kernel.print` (0: none).
+static SINK: AtomicUsize = AtomicUsize::new(0);
+/// `Kernel.print` attempts that find the console ring full before a line is
+/// given up: the first [`BUSY_YIELDS`] after a yield, the rest after a
+/// sleep of at least a millisecond (a kernel tick).
+const BUSY_TRIES: usize = 1_000;
+const BUSY_YIELDS: usize = 100;
+
+/// Sends this program's lines to `sink` from now on (the console server's
+/// own lines cannot go through the ring it reads itself).
+pub fn set_sink(sink: fn(&[u8])) {
+    SINK.store(sink as usize, Ordering::Release);
+}
+
+/// Formats `arguments` and prints them as one console line. While the
+/// console's ring is full (`Busy`: the console server has not caught up)
+/// the program yields and tries again.
 pub fn print_line(arguments: fmt::Arguments<'_>) -> Result<()> {
-    Kernel::initial().print(LineBuffer::format(arguments).as_bytes())
+    let line = LineBuffer::format(arguments);
+    let sink = SINK.load(Ordering::Acquire);
+    if sink != 0 {
+        // SAFETY: only `set_sink` stores here, and it stores a `fn(&[u8])`.
+        let sink: fn(&[u8]) = unsafe { core::mem::transmute::<usize, fn(&[u8])>(sink) };
+        sink(line.as_bytes());
+        return Ok(());
+    }
+    let mut tries = 0;
+    loop {
+        match Kernel::initial().print(line.as_bytes()) {
+            Err(Error::Busy) if tries < BUSY_TRIES => {
+                tries += 1;
+                if tries < BUSY_YIELDS {
+                    crate::syscall::yield_now();
+                } else {
+                    crate::syscall::wait(crate::thread::counter() + crate::thread::ticks_per_millisecond());
+                }
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Prints one console line (the kernel adds its prefix and the line end);

@@ -10,8 +10,12 @@ pub const DISPATCHER_SLOT: usize = caps::abi::slot::DISPATCHER as usize;
 pub const RAM_SLOT: usize = caps::abi::slot::RAM as usize;
 /// Slot of the Kernel capability (print, power-off, core number).
 pub const KERNEL_SLOT: usize = caps::abi::slot::KERNEL as usize;
-/// Slot of the initrd, a read-only Frame (empty without an initrd).
-pub const INITRD_SLOT: usize = caps::abi::slot::BOOT_MODULES as usize;
+/// Slot of a spawned program's session endpoint (requests to its monitor).
+pub const SESSION_SLOT: usize = caps::abi::slot::SESSION as usize;
+/// Slot of a spawned program's endpoint for its monitor's replies.
+pub const SESSION_REPLY_SLOT: usize = caps::abi::slot::SESSION_REPLY as usize;
+/// Slot of a spawned program's endpoint for its monitor's wake-ups.
+pub const SESSION_EVENTS_SLOT: usize = caps::abi::slot::SESSION_EVENTS as usize;
 /// First slot the program may fill.
 pub const FIRST_FREE_SLOT: usize = caps::abi::slot::FIRST_FREE as usize;
 /// Number of slots in the root CNode (radix 8).

@@ -73,13 +73,15 @@ pub enum Error {
     NotRunnable = caps::abi::KernelError::NotRunnable as u32,
     /// The endpoint is already bound.
     AlreadyBound = caps::abi::KernelError::AlreadyBound as u32,
+    /// The console ring is full (try again).
+    Busy = caps::abi::KernelError::Busy as u32,
     /// The kernel returned a code this library does not know (not a kernel code).
     Unknown = u32::MAX,
 }
 
 impl Error {
     /// Every error the kernel can return, in code order.
-    pub const ALL: [Error; 31] = [
+    pub const ALL: [Error; 32] = [
         Error::InvalidCPtr,
         Error::DepthMismatch,
         Error::DepthExceeded,
@@ -111,6 +113,7 @@ impl Error {
         Error::EndpointEmpty,
         Error::NotRunnable,
         Error::AlreadyBound,
+        Error::Busy,
     ];
 
     /// The error for a nonzero `x0`; `None` for 0 (success) or an unknown code.

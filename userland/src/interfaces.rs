@@ -71,3 +71,53 @@ stubs::interface! {
         message quit();
     }
 }
+
+stubs::interface! {
+    /// Between a spawned program and its core's monitor, over LMP (the
+    /// program's slots `SESSION`, `SESSION_REPLY` and `SESSION_EVENTS`):
+    /// the terminal, programs, the name service and the system's state.
+    /// Errors are [`crate::session::Status`] codes (0: done).
+    pub interface Session {
+        /// Writes `text` to the terminal as it is (no prefix, no line end
+        /// added). Only the console's core has the terminal.
+        rpc write(text: Str<400>) -> (status: u32);
+        /// The next line typed at the terminal, if a whole one is there
+        /// (`ready`); if not, the caller becomes the reader and the monitor
+        /// sends a message on its events endpoint when one is.
+        rpc read_line() -> (ready: bool, line: Str<256>);
+        /// Starts `program` from the boot modules on `core`
+        /// ([`crate::session::THIS_CORE`]: the caller's). Its id
+        /// (`core << 32 | n`).
+        rpc spawn(program: Str<16>, core: u32) -> (status: u32, id: u64);
+        /// Ends the program `id`.
+        rpc kill(id: u64) -> (status: u32);
+        /// The `index`-th program running on any core (index 0 takes a
+        /// fresh list from every monitor).
+        rpc ps(index: u32) -> (found: bool, id: u64, name: Str<16>);
+        /// The `index`-th capability the monitors track across cores:
+        /// its owner, type, physical range, the cores holding copies and
+        /// whether a revoke is under way.
+        rpc caps(index: u32) -> (found: bool, owner: u32, kind: u8, base: u64, bytes: u64, copies: u64, revoking: bool);
+        /// The RAM of `core`: pool units it owns now (of `units` per core,
+        /// each `unit_bytes`), and the bytes its kernel gave its first
+        /// program.
+        rpc mem(core: u32) -> (found: bool, owned: u32, units: u32, unit_bytes: u64, ram_bytes: u64);
+        /// The `index`-th registered name and where it lives.
+        rpc registry(index: u32) -> (found: bool, name: Str<16>, core: u32, port: u32);
+        /// The `index`-th program in the boot modules, and its size.
+        rpc programs(index: u32) -> (found: bool, name: Str<32>, bytes: u64);
+        /// Registers `name` for a service of the caller's: the monitor makes
+        /// a URPC channel in its RAM, maps it into the caller (at the
+        /// returned address, the caller is side B) and shares it with every
+        /// core's monitor. One client may bind.
+        rpc register(name: Str<16>) -> (status: u32, address: u64);
+        /// The core of the service registered as `name` (a local read: no
+        /// message leaves the core).
+        rpc lookup(name: Str<16>) -> (status: u32, core: u32);
+        /// Binds to the service `name`: maps its channel into the caller
+        /// (at the returned address, the caller is side A).
+        rpc bind(name: Str<16>) -> (status: u32, address: u64);
+        /// Powers the machine off (the console's core only).
+        rpc power_off() -> (status: u32);
+    }
+}

@@ -19,6 +19,8 @@ pub mod method;
 pub mod object;
 pub mod rights;
 pub mod runtime;
+pub mod session;
+pub mod shell;
 pub mod sibling;
 pub mod spawn;
 pub mod syscall;

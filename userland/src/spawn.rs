@@ -22,7 +22,7 @@ use elf::endian::LittleEndian;
 use elf::ElfBytes;
 
 use crate::allocator::{allocate_ram, allocate_slot};
-use crate::cap::{CNode, Dispatcher, Kernel, Ram, VNode};
+use crate::cap::{CNode, Dispatcher, Endpoint, Kernel, Ram, VNode};
 use crate::cptr::{CPtr, KERNEL_SLOT, ROOT_CNODE_SLOT};
 use crate::error::Error;
 use crate::heap::{HeapTables, L2_ENTRY_SIZE};
@@ -37,8 +37,14 @@ const L0: usize = 2;
 const DISPATCHER: usize = 3;
 const RAM: usize = 4;
 const KERNEL: usize = 5;
+/// The session endpoints (as in `caps::abi::slot`).
+const SESSION: usize = caps::abi::slot::SESSION as usize;
+const SESSION_REPLY: usize = caps::abi::slot::SESSION_REPLY as usize;
+const SESSION_EVENTS: usize = caps::abi::slot::SESSION_EVENTS as usize;
 /// The first slot of the child's CNode for the loader's objects.
-const FIRST_OBJECT: usize = 16;
+const FIRST_OBJECT: usize = caps::abi::slot::LOADER as usize;
+/// Pages of the services window (`layout::SERVICES`): one L3 table.
+pub const SERVICE_PAGES: usize = 512;
 
 /// Why a program could not be started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,18 +87,13 @@ pub fn modules() -> Result<&'static [u8], SpawnError> {
 
 /// The names of the programs in the boot modules.
 pub fn programs() -> impl Iterator<Item = &'static str> {
-    modules()
-        .into_iter()
-        .flat_map(|m| cpio_reader::iter_files(m).map(|entry| entry.name().trim_start_matches("./")))
+    modules().into_iter().flat_map(|m| caps::initrd::files(m).map(|file| file.name))
 }
 
 /// The program `name` in the boot modules.
 pub fn find(name: &str) -> Result<&'static [u8], SpawnError> {
     let modules = modules()?;
-    cpio_reader::iter_files(modules)
-        .find(|entry| entry.name().trim_start_matches("./") == name)
-        .map(|entry| entry.file())
-        .ok_or(SpawnError::NotFound)
+    caps::initrd::find(modules, name).ok_or(SpawnError::NotFound)
 }
 
 /// A started program.
@@ -102,8 +103,54 @@ pub struct Child {
     pub cnode: CNode,
     /// Its dispatcher (in its own CNode).
     pub dispatcher: Dispatcher,
+    /// The endpoint its session requests arrive on (bound to the caller
+    /// with the event `spawn` was given).
+    pub requests: Endpoint,
+    /// The endpoint the caller's replies go to.
+    pub replies: Endpoint,
+    /// The endpoint the caller's wake-ups go to.
+    pub wakeups: Endpoint,
+    /// The L3 table of its services window, in its CNode.
+    services: CPtr,
+    /// The next free slot of its CNode (after the loader's objects).
+    next_slot: usize,
+    /// Pages of the services window used.
+    service_pages: usize,
     /// The root slot of the RAM block all its objects were made from.
     block: usize,
+}
+
+impl Child {
+    /// A pointer to slot `index` of the child's CNode.
+    fn slot(&self, index: usize) -> CPtr {
+        child_slot(self.cnode.cptr().address(), index)
+    }
+
+    /// Maps copies of the 4 KiB frames `frames` (capabilities of the
+    /// caller's) read/write into the child's services window, one after
+    /// the other; their address there. The copies die with the child, or
+    /// when the caller revokes the frames.
+    pub fn map_service(&mut self, frames: &[CPtr]) -> Result<usize, SpawnError> {
+        if self.service_pages + frames.len() > SERVICE_PAGES
+            || self.next_slot + frames.len() > 1 << CHILD_RADIX
+        {
+            return Err(SpawnError::TooLarge);
+        }
+        let address = caps::abi::layout::SERVICES as usize + self.service_pages * PAGE_SIZE;
+        for &frame in frames {
+            let slot = self.next_slot;
+            self.cnode.copy(slot, frame)?;
+            self.next_slot += 1;
+            VNode::new(self.services).map(self.slot(slot), self.service_pages, Rights::READ_WRITE)?;
+            self.service_pages += 1;
+        }
+        Ok(address)
+    }
+}
+
+/// A pointer to slot `index` of the CNode in root slot `cnode`.
+fn child_slot(cnode: usize, index: usize) -> CPtr {
+    CPtr::new((cnode << CHILD_RADIX) | index, (2 * CHILD_RADIX) as u8)
 }
 
 /// Bytes of the RAM block each child's objects are made from (its CNode,
@@ -134,7 +181,7 @@ impl Builder {
     /// A pointer to slot `index` of the child's CNode (through the
     /// caller's root CNode).
     fn slot(&self, index: usize) -> CPtr {
-        CPtr::new((self.cnode << CHILD_RADIX) | index, (2 * CHILD_RADIX) as u8)
+        child_slot(self.cnode, index)
     }
 
     /// Makes one object of `kind` from the caller's RAM into the child's
@@ -249,8 +296,15 @@ impl Spawner {
     }
 
     /// Starts program `name` with `ram` (a RAM capability of the caller's,
-    /// copied into its slot 4) at `priority`.
-    pub fn spawn(&mut self, name: &str, ram: CPtr, priority: usize) -> Result<Child, SpawnError> {
+    /// copied into its slot 4) at `priority`, with a session whose requests
+    /// raise the caller's event `event`.
+    pub fn spawn(
+        &mut self,
+        name: &str,
+        ram: CPtr,
+        priority: usize,
+        event: usize,
+    ) -> Result<Child, SpawnError> {
         let image = find(name)?;
         let file = ElfBytes::<LittleEndian>::minimal_parse(image).map_err(|_| SpawnError::BadElf)?;
         if file.ehdr.e_machine != EM_AARCH64 || file.ehdr.e_type != ET_EXEC {
@@ -277,7 +331,13 @@ impl Spawner {
             child.block.retype(ObjectType::CNode, CHILD_RADIX, 0, CPtr::slot(ROOT_CNODE_SLOT), cnode_slot, 1);
         child.used = 1 << bits;
         let loaded = made.map_err(SpawnError::from).and_then(|()| self.load(&mut child, &file, image, ram));
-        let started = loaded.and_then(|entry| {
+        let services = loaded.and_then(|entry| {
+            let services = child.table(caps::abi::layout::SERVICES as usize)?;
+            session(&mut child, event)?;
+            Ok((entry, services))
+        });
+        let services_table = services.map(|(_, table)| child.slot(table)).unwrap_or(CPtr::slot(0));
+        let started = services.and_then(|(entry, _)| {
             let dispatcher = Dispatcher::new(child.slot(DISPATCHER));
             dispatcher.setup_program(
                 CPtr::slot(cnode_slot),
@@ -292,7 +352,17 @@ impl Spawner {
             dispatcher.start()?;
             Ok(dispatcher)
         });
-        let child = Child { cnode, dispatcher: Dispatcher::new(child.slot(DISPATCHER)), block };
+        let child = Child {
+            cnode,
+            dispatcher: Dispatcher::new(child.slot(DISPATCHER)),
+            requests: Endpoint::new(child.slot(SESSION)),
+            replies: Endpoint::new(child.slot(SESSION_REPLY)),
+            wakeups: Endpoint::new(child.slot(SESSION_EVENTS)),
+            services: services_table,
+            next_slot: child.next,
+            service_pages: 0,
+            block,
+        };
         match started {
             Ok(_) => Ok(child),
             Err(error) => {
@@ -382,6 +452,20 @@ impl Spawner {
         self.scratch.unmap(frame)?;
         Ok(())
     }
+}
+
+/// The child's session endpoints: requests (bound to the caller with
+/// `event`), replies and wake-ups (bound to the child, events 0 and 1).
+fn session(child: &mut Builder, event: usize) -> Result<(), SpawnError> {
+    let bits = object::ENDPOINT_BITS;
+    for index in [SESSION, SESSION_REPLY, SESSION_EVENTS] {
+        child.make_at(Some(index), ObjectType::Endpoint, 0, bits)?;
+    }
+    let dispatcher = Dispatcher::new(child.slot(DISPATCHER));
+    Endpoint::new(child.slot(SESSION)).bind(Dispatcher::own(), event)?;
+    Endpoint::new(child.slot(SESSION_REPLY)).bind(dispatcher, crate::session::EVENT_REPLY as usize)?;
+    Endpoint::new(child.slot(SESSION_EVENTS)).bind(dispatcher, crate::session::EVENT_WAKE as usize)?;
+    Ok(())
 }
 
 /// Copies the capability at `source` into slot `index` of the child's CNode.

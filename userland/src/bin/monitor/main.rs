@@ -16,8 +16,10 @@ extern crate alloc;
 
 mod bench;
 mod bind;
+mod console;
 mod node;
 mod pool;
+mod programs;
 mod selftest;
 mod window;
 
@@ -31,6 +33,10 @@ userland::entry!(main);
 const HEAP_PAGES: usize = 96;
 /// The heap's L2 entry for the spawner's scratch page.
 const SPAWN_L2_ENTRY: usize = 10;
+/// The heap's L2 entry for the console's UART mapping.
+const CONSOLE_L2_ENTRY: usize = 11;
+/// The first program of a serving system (on the boot core).
+const INIT: &str = "init";
 /// How long the boot handshake may take.
 const HANDSHAKE_MS: u64 = 5_000;
 
@@ -42,20 +48,23 @@ enum Mode {
     Bench,
 }
 
+/// Whether a boot argument is there.
+fn bootarg(kernel: Kernel, wanted: &str) -> bool {
+    let mut buffer = [0u8; 512];
+    let length = kernel.bootargs(&mut buffer).unwrap_or(0).min(buffer.len());
+    let line = core::str::from_utf8(&buffer[..length]).unwrap_or("");
+    line.split_ascii_whitespace().any(|word| word == wanted)
+}
+
 impl Mode {
     fn read(kernel: Kernel) -> Mode {
-        let mut buffer = [0u8; 512];
-        let length = kernel.bootargs(&mut buffer).unwrap_or(0).min(buffer.len());
-        let line = core::str::from_utf8(&buffer[..length]).unwrap_or("");
-        let mut mode = Mode::Serve;
-        for word in line.split_ascii_whitespace() {
-            match word {
-                "test=monitor" => mode = Mode::Test,
-                "monitor=bench" => mode = Mode::Bench,
-                _ => {}
-            }
+        if bootarg(kernel, "test=monitor") {
+            Mode::Test
+        } else if bootarg(kernel, "monitor=bench") {
+            Mode::Bench
+        } else {
+            Mode::Serve
         }
-        mode
     }
 }
 
@@ -91,10 +100,37 @@ fn main(core: usize, _cores: usize) -> i32 {
         println!("monitor: broadcast tree: clusters {}, depth {depth}", sizes.join("+"));
     }
     match mode {
-        Mode::Serve => node.serve(),
+        Mode::Serve => {
+            if core == node.system.boot {
+                start_console(&mut node, &heap);
+            }
+            node.serve()
+        }
         Mode::Test => selftest::run(&mut node, &heap),
         Mode::Bench => bench::run(&mut node),
     }
+}
+
+/// On the boot core of a serving system: takes the console and starts
+/// `init` (which starts the shell).
+fn start_console(node: &mut Node, heap: &heap::HeapTables) {
+    if bootarg(node.kernel, "console=kernel") {
+        println!("monitor: console=kernel: the kernel keeps the console (no shell input)");
+    } else {
+        let taken = window::Window::new(heap, CONSOLE_L2_ENTRY)
+            .and_then(|mut window| console::Console::take(node.kernel, &mut window, node.system.listed));
+        match taken {
+            Ok(console) => node.console = Some(console),
+            Err(error) => println!("monitor: cannot take the console: {error:?}; the kernel keeps it"),
+        }
+    }
+    if userland::spawn::find(INIT).is_err() {
+        println!("monitor: no {INIT} program in the boot modules");
+        return;
+    }
+    let (lo, hi) = node::pack_name(INIT);
+    let request = node::Control { op: node::SPAWN, a: lo, b: hi, ..node::Control::default() };
+    node.links.control(node.me, request);
 }
 
 /// A monitor that cannot start: in a test or benchmark run the boot core

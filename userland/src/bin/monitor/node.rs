@@ -17,13 +17,17 @@ use stubs::{RpcError, TransportError};
 use userland::cap::{CNode, Kernel, System};
 use userland::channel::{doorbell_of, relax, Rung, Urpc};
 use userland::interfaces::{MonitorLinkClient, MonitorLinkDispatcher, MonitorLinkServer};
-use userland::spawn::{Child, SpawnError, Spawner};
+use userland::spawn::{SpawnError, Spawner};
 use userland::{dispatch, println, syscall, thread};
 
 use crate::pool::Pool;
 
 /// The event bit the user doorbell sets.
 pub const EVENT_DOORBELL: u32 = 62;
+/// The event bit the console's interrupt sets.
+pub const EVENT_CONSOLE: u32 = 61;
+/// The event bit of every program's session requests.
+pub const EVENT_SESSION: u32 = 60;
 /// Polls of an idle monitor before it sleeps (each a few instructions; a
 /// full scan of every ring every [`SCAN_EVERY`]th).
 const SPIN: u32 = 4096;
@@ -52,6 +56,26 @@ pub const SPAWN_NOT_FOUND: u64 = 1;
 pub const SPAWN_FAILED: u64 = 2;
 /// It faulted or was destroyed.
 pub const SPAWN_CRASHED: u64 = 3;
+/// [`SPAWNED`] result: the program was killed.
+pub const SPAWN_KILLED: u64 = 4;
+/// [`SPAWN`]'s `d` flag: answer [`STARTED`] as soon as the program runs.
+pub const SPAWN_TELL_START: u64 = 1;
+/// Control op: the program of a [`SPAWN`] request runs (or could not be
+/// started): `a` = the request id, `b` = the result, `c` = its program id.
+pub const STARTED: u32 = 32;
+/// Control op: end program `a` (an id); `c` = the requester's id for it.
+pub const KILL: u32 = 33;
+/// Control op: the answer to [`KILL`]: `a` = the request id, `b` = a
+/// `session::Status` code.
+pub const KILLED: u32 = 34;
+/// Control op: list your programs; `c` = the request id.
+pub const PS: u32 = 35;
+/// Control op: one program in answer to [`PS`]: `a` = its id, `b`, `c` its
+/// name (packed), `d` = the request id.
+pub const PS_ENTRY: u32 = 36;
+/// Control op: the end of a [`PS`] answer: `a` = the request id, `b` = how
+/// many entries were sent.
+pub const PS_END: u32 = 37;
 
 /// Packs a program name (at most 16 bytes) into two words.
 pub fn pack_name(name: &str) -> (u64, u64) {
@@ -349,9 +373,18 @@ pub struct Node {
     spin: u32,
     /// Loads programs (set by `main` once the heap exists).
     pub spawner: Option<Spawner>,
-    /// Programs started for other monitors: requester, request id, child,
-    /// the RAM unit it was given.
-    children: Vec<(usize, u64, Child, u32)>,
+    /// Programs this monitor started (for itself or for others).
+    pub(crate) children: Vec<crate::programs::Program>,
+    /// The number of the next program started here.
+    pub(crate) next_program: u32,
+    /// The id of this monitor's next request to another.
+    pub(crate) next_request: u64,
+    /// Services of programs that ended, to unregister and revoke.
+    pub(crate) retiring: Vec<crate::programs::Service>,
+    /// The last `ps` list gathered from every monitor.
+    pub(crate) listing: Vec<(u64, [u8; 16])>,
+    /// The console, on the core that took it.
+    pub(crate) console: Option<crate::console::Console>,
     /// Spawn requests waiting for RAM from another core: the RAM request,
     /// the spawn request.
     short: Vec<(OpId, Control)>,
@@ -428,6 +461,11 @@ impl Node {
             spin: SPIN,
             spawner: None,
             children: Vec::new(),
+            next_program: 1,
+            next_request: 1,
+            retiring: Vec::new(),
+            listing: Vec::new(),
+            console: None,
             short: Vec::new(),
         })
     }
@@ -493,11 +531,17 @@ impl Node {
             self.pool.bury(&self.monitor);
         }
         // Requests this monitor serves in every mode.
-        while let Some(i) = self.links.control.iter().position(|c| c.op == SPAWN) {
-            if let Some(request) = self.links.control.remove(i) {
-                self.spawn_for(request);
-                progress = true;
+        while let Some(i) = self.links.control.iter().position(|c| matches!(c.op, SPAWN | KILL | PS)) {
+            match self.links.control.remove(i) {
+                Some(request) if request.op == SPAWN => self.spawn_for(request),
+                Some(request) if request.op == KILL => self.kill_for(request),
+                Some(request) => self.list_for(request),
+                None => {}
             }
+            progress = true;
+        }
+        if let Some(console) = self.console.as_mut() {
+            progress |= console.poll();
         }
         if !self.children.is_empty() {
             progress |= self.reap();
@@ -541,8 +585,7 @@ impl Node {
                 }
                 other => {
                     println!("monitor: core {}: no RAM for a program: {other:?}", self.me);
-                    let answer = Control { op: SPAWNED, a: request.c, b: SPAWN_FAILED, ..Control::default() };
-                    self.links.control(request.core as usize, answer);
+                    self.spawn_failed(request, SPAWN_FAILED);
                 }
             }
         }
@@ -560,24 +603,42 @@ impl Node {
         let requester = request.core as usize;
         let ram = self.pool.ram(unit).map(|ram| ram.cptr());
         let started = match (self.spawner.as_mut(), ram) {
-            (Some(spawner), Some(ram)) => spawner.spawn(name, ram, CHILD_PRIORITY),
+            (Some(spawner), Some(ram)) => spawner.spawn(name, ram, CHILD_PRIORITY, EVENT_SESSION as usize),
             _ => Err(SpawnError::NoModules),
         };
         match started {
             Ok(child) => {
                 self.share_core();
-                self.children.push((requester, request.c, child, unit));
+                let n = self.next_program;
+                self.next_program += 1;
+                let id = userland::session::id(self.me as u32, n);
+                if request.d & SPAWN_TELL_START != 0 {
+                    let answer =
+                        Control { op: STARTED, a: request.c, b: SPAWN_OK, c: id, ..Control::default() };
+                    self.links.control(requester, answer);
+                }
+                let name = crate::programs::name_bytes(name);
+                self.children
+                    .push(crate::programs::Program::new(requester, request.c, child, unit, id, name));
             }
             Err(error) => {
                 self.release_unit(unit);
                 let result = if error == SpawnError::NotFound { SPAWN_NOT_FOUND } else { SPAWN_FAILED };
-                println!("monitor: core {}: cannot spawn {name:?}: {error:?}", self.me);
-                self.links.control(
-                    requester,
-                    Control { op: SPAWNED, a: request.c, b: result, ..Control::default() },
-                );
+                if error != SpawnError::NotFound {
+                    println!("monitor: core {}: cannot spawn {name:?}: {error:?}", self.me);
+                }
+                self.spawn_failed(request, result);
             }
         }
+    }
+
+    /// Answers a [`SPAWN`] request that failed with `result`.
+    fn spawn_failed(&mut self, request: Control, result: u64) {
+        let to = request.core as usize;
+        if request.d & SPAWN_TELL_START != 0 {
+            self.links.control(to, Control { op: STARTED, a: request.c, b: result, ..Control::default() });
+        }
+        self.links.control(to, Control { op: SPAWNED, a: request.c, b: result, ..Control::default() });
     }
 
     /// Answers for the children that ended, and destroys them.
@@ -585,8 +646,7 @@ impl Node {
         let mut progress = false;
         let mut i = 0;
         while i < self.children.len() {
-            let (requester, id, child, unit) = self.children[i];
-            match child.dispatcher.status() {
+            match self.children[i].child.dispatcher.status() {
                 Ok(status) if !status.ended() => i += 1,
                 status => {
                     let (result, value) = match status {
@@ -594,21 +654,7 @@ impl Node {
                         Ok(s) => (SPAWN_CRASHED, s.value as u64),
                         Err(_) => (SPAWN_CRASHED, 0),
                     };
-                    if let Some(spawner) = self.spawner.as_mut() {
-                        if let Err(error) = spawner.destroy(child) {
-                            println!("monitor: core {}: cannot free a program: {error:?}", self.me);
-                        }
-                    }
-                    // Whatever it made of its RAM goes; the unit is free.
-                    if let Some(ram) = self.pool.ram(unit) {
-                        let _ = CNode::root().revoke(ram.cptr().address());
-                    }
-                    self.release_unit(unit);
-                    self.children.swap_remove(i);
-                    self.links.control(
-                        requester,
-                        Control { op: SPAWNED, a: id, b: result, c: value, ..Control::default() },
-                    );
+                    self.end_program(i, result, value);
                     progress = true;
                 }
             }
@@ -655,12 +701,43 @@ impl Node {
         }
     }
 
-    /// Serves for good.
+    /// Ends the program at `index` of `children` (it ended, or is killed):
+    /// its objects and RAM go, its services are retired, its requester
+    /// hears `result` and `value`.
+    pub(crate) fn end_program(&mut self, index: usize, result: u64, value: u64) {
+        let program = self.children.swap_remove(index);
+        if let Some(spawner) = self.spawner.as_mut() {
+            if let Err(error) = spawner.destroy(program.child) {
+                println!("monitor: core {}: cannot free a program: {error:?}", self.me);
+            }
+        }
+        // Whatever it made of its RAM goes; the unit is free.
+        if let Some(ram) = self.pool.ram(program.unit) {
+            let _ = CNode::root().revoke(ram.cptr().address());
+        }
+        self.release_unit(program.unit);
+        if let Some(console) = self.console.as_mut() {
+            console.forget_reader(program.child.wakeups);
+        }
+        self.retiring.extend(program.services);
+        let answer = Control { op: SPAWNED, a: program.request, b: result, c: value, ..Control::default() };
+        self.links.control(program.requester, answer);
+    }
+
+    /// Serves for good: the other monitors, this core's programs' sessions,
+    /// the console.
     pub fn serve(&mut self) -> ! {
         loop {
-            self.wait_until(0, |node| !node.links.control.is_empty());
-            // Nothing asks a serving monitor for test steps: drop them.
+            self.wait_until(0, |node| {
+                !node.links.control.is_empty() || node.sessions_pending() || !node.retiring.is_empty()
+            });
+            // Requests (served by `poll`); then answers that came too late
+            // for their request, and test steps nobody asks a serving
+            // monitor for: dropped.
+            self.poll();
             self.links.control.clear();
+            self.serve_sessions();
+            self.retire();
         }
     }
 
