@@ -139,8 +139,9 @@ fn every_command_on_eight_cores() {
     let ns = command(&mut qemu, "ns", "names registered");
     assert!(!has(&ns, "adder"), "{ns:?}");
 
-    let bench = command(&mut qemu, "bench", "bench: spawn_true");
-    assert!(has(&bench, "bench: session_lookup"), "{bench:?}");
+    let bench = command(&mut qemu, "bench", "bench: spawn_remote n=11 ");
+    assert!(has(&bench, "bench: session_rt n=31 ") && has(&bench, "bench: spawn_local n=11 "), "{bench:?}");
+    assert!(!has(&bench, "error"), "{bench:?}");
 
     power_off(qemu);
 }

@@ -18,7 +18,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("programs", "the programs in the boot modules"),
     ("spawn <program> [on <core>]", "start a program (on this core, or on <core>)"),
     ("kill <id>", "end a program (ids as ps shows them: <core>.<n>)"),
-    ("bench", "time a session call, a name lookup and a spawn"),
+    ("bench", "time a session round trip and starting a program"),
     ("poweroff", "power the machine off"),
 ];
 

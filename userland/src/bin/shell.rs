@@ -10,6 +10,7 @@ extern crate alloc;
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::Write;
 use userland::cap::{Kernel, ReceiveSlot};
 use userland::channel::Lmp;
@@ -26,6 +27,23 @@ const HEAP_PAGES: usize = 8;
 const PROMPT: &str = "mk> ";
 /// Bytes of one terminal write.
 const WRITE_MAX: usize = 400;
+/// `bench`: timed samples, operations per sample, programs started.
+const SAMPLES: usize = 31;
+const BATCH: u64 = 32;
+const SPAWNS: usize = 11;
+
+/// One `bench:` line: the median and minimum of `samples`.
+fn report(text: &mut String, name: &str, samples: &mut [u64]) {
+    samples.sort_unstable();
+    match (samples.get(samples.len() / 2), samples.first()) {
+        (Some(median), Some(min)) => {
+            let _ = writeln!(text, "bench: {name} n={} median={median} min={min} unit=ns", samples.len());
+        }
+        _ => {
+            let _ = writeln!(text, "error: bench: {name}: no sample");
+        }
+    }
+}
 
 type Session = SessionClient<Lmp>;
 
@@ -238,32 +256,39 @@ impl Shell {
         }
     }
 
+    /// Times a session round trip (a local name lookup) and starting a
+    /// program here and on another core: `bench: <name> n=<samples>
+    /// median=<ns> min=<ns> unit=ns` (under `-icount shift=0` one ns is
+    /// one instruction, which `scripts/bench` reports).
     fn bench(&mut self) {
-        let ticks_per_us = (thread::frequency() / 1_000_000).max(1);
         let mut text = String::new();
-        // A session round trip that stays on this core (a local lookup).
-        let rounds = 1000;
-        let start = thread::counter();
-        for _ in 0..rounds {
-            let _ = self.session.lookup("bench");
-        }
-        let per = (thread::counter() - start) * 1000 / ticks_per_us / rounds;
-        let _ = writeln!(text, "bench: session_lookup {per} ns/op ({rounds} ops)");
-        // Starting a program here and on another core (answered when it
-        // runs).
+        let ns = |ticks: u64| ticks * 1_000_000_000 / thread::frequency();
+        // A session round trip that stays on this core: 31 samples of 32.
+        let mut samples: Vec<u64> = (0..SAMPLES)
+            .map(|_| {
+                let start = thread::counter();
+                for _ in 0..BATCH {
+                    let _ = self.session.lookup("bench");
+                }
+                ns(thread::counter() - start) / BATCH
+            })
+            .collect();
+        report(&mut text, "session_rt", &mut samples);
+        // Starting `true` (answered when it runs) here and on another core.
         let system = Kernel::initial().system().ok();
         let other = system.and_then(|s| (0..s.listed).find(|&c| c != self.core && s.online & (1 << c) != 0));
-        for target in [Some(self.core), other].into_iter().flatten() {
-            let spawns = 10;
-            let start = thread::counter();
-            let mut ok = 0;
-            for _ in 0..spawns {
-                if matches!(self.session.spawn("true", target as u32), Ok((0, _))) {
-                    ok += 1;
+        for (name, target) in [("spawn_local", Some(self.core)), ("spawn_remote", other)] {
+            let Some(target) = target else { continue };
+            let mut samples = Vec::new();
+            for _ in 0..SPAWNS {
+                let start = thread::counter();
+                let started = matches!(self.session.spawn("true", target as u32), Ok((0, _)));
+                let took = ns(thread::counter() - start);
+                if started {
+                    samples.push(took);
                 }
             }
-            let per = (thread::counter() - start) / ticks_per_us / spawns;
-            let _ = writeln!(text, "bench: spawn_true_core{target} {per} us/op ({ok} of {spawns} started)");
+            report(&mut text, name, &mut samples);
         }
         self.out(&text);
     }

@@ -385,6 +385,8 @@ pub struct Node {
     pub(crate) listing: Vec<(u64, [u8; 16])>,
     /// The console, on the core that took it.
     pub(crate) console: Option<crate::console::Console>,
+    /// Where a capability sent on a session lands (and is deleted).
+    pub(crate) session_slot: usize,
     /// Spawn requests waiting for RAM from another core: the RAM request,
     /// the spawn request.
     short: Vec<(OpId, Control)>,
@@ -466,6 +468,7 @@ impl Node {
             retiring: Vec::new(),
             listing: Vec::new(),
             console: None,
+            session_slot: userland::allocator::allocate_slot()?,
             short: Vec::new(),
         })
     }
@@ -618,8 +621,15 @@ impl Node {
                     self.links.control(requester, answer);
                 }
                 let name = crate::programs::name_bytes(name);
-                self.children
-                    .push(crate::programs::Program::new(requester, request.c, child, unit, id, name));
+                let program = crate::programs::Program::new(
+                    requester,
+                    request.c,
+                    child,
+                    (unit, id),
+                    name,
+                    self.session_slot,
+                );
+                self.children.push(program);
             }
             Err(error) => {
                 self.release_unit(unit);

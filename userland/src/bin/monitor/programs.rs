@@ -54,8 +54,19 @@ pub struct Program {
 
 impl Program {
     /// The record of a program just started.
-    pub fn new(requester: usize, request: u64, child: Child, unit: u32, id: u64, name: [u8; 16]) -> Program {
-        let transport = Lmp::new(child.replies, child.requests, EVENT_SESSION);
+    /// `receive_slot` is the monitor's one slot where a capability a
+    /// session sends lands (the `Session` interface carries none; the
+    /// serving loop empties it).
+    pub fn new(
+        requester: usize,
+        request: u64,
+        child: Child,
+        (unit, id): (u32, u64),
+        name: [u8; 16],
+        receive_slot: usize,
+    ) -> Program {
+        let transport =
+            Lmp::new(child.replies, child.requests, EVENT_SESSION).with_receive_slot(receive_slot);
         Program {
             requester,
             request,
@@ -128,6 +139,8 @@ impl Node {
                     continue;
                 };
                 let result = session.poll_one(&mut Handler { node: self, caller: id });
+                // A capability no request carries (the interface has none).
+                let _ = CNode::root().delete(self.session_slot);
                 served |= matches!(result, Ok(Some(_)));
                 if let Some(program) = self.children.iter_mut().find(|p| p.id == id) {
                     match result {
