@@ -300,6 +300,10 @@ pub mod layout {
     /// Where a program's monitor maps the service channels it registers or
     /// binds (`Session.register`, `Session.bind`), one after the other.
     pub const SERVICES: u64 = 1 << 36;
+    /// Top of the stack of a program's dispatcher on another core (a
+    /// program that spans cores): each core's replica of the address space
+    /// has its own stack here.
+    pub const SPAN_STACK_TOP: u64 = 1 << 37;
 }
 
 /// The first program's root CNode.

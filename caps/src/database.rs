@@ -94,15 +94,21 @@ impl CapDatabase {
         base: u64,
         size: u64,
     ) -> Result<Capability, CapError> {
-        let cap = Capability {
-            kind,
-            rights: Rights::ALL,
-            base,
-            size,
-            badge: 0,
-            generation: self.peek_generation(),
-            mapping: 0,
-        };
+        self.insert_root_with(store, dest, kind, base, size, Rights::ALL)
+    }
+
+    /// [`Self::insert_root`] with only `rights`.
+    pub fn insert_root_with<S: SlotStore>(
+        &mut self,
+        store: &mut S,
+        dest: SlotAddr,
+        kind: CapType,
+        base: u64,
+        size: u64,
+        rights: Rights,
+    ) -> Result<Capability, CapError> {
+        let cap =
+            Capability { kind, rights, base, size, badge: 0, generation: self.peek_generation(), mapping: 0 };
         self.list.push_root(store, dest, cap)?;
         self.take_generation();
         Ok(cap)

@@ -139,6 +139,26 @@ fn every_command_on_eight_cores() {
     let ns = command(&mut qemu, "ns", "names registered");
     assert!(!has(&ns, "adder"), "{ns:?}");
 
+    // A program that spans cores: threads on three other cores' dispatchers
+    // in its address space; afterwards nothing it shared is left.
+    command_all(
+        &mut qemu,
+        "spawn spantest on 5",
+        &["started spantest as 5.", "spantest: 6 threads on cores 0,1,2 shared the memory of core 5: ok"],
+    );
+    qemu.next_with("exit: core=5 program=spantest status=0", ANSWER);
+    // Its monitor ends the other dispatchers and revokes the shared pages
+    // after the exit: asked until nothing is left (or the time is up).
+    let deadline = std::time::Instant::now() + ANSWER;
+    loop {
+        let caps = command(&mut qemu, "caps", "capabilities shared across cores");
+        if caps.iter().any(|l| l == "0 capabilities shared across cores") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "shared pages left: {caps:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     let bench = command(&mut qemu, "bench", "bench: spawn_remote n=11 ");
     assert!(has(&bench, "bench: session_rt n=31 ") && has(&bench, "bench: spawn_local n=11 "), "{bench:?}");
     assert!(!has(&bench, "error"), "{bench:?}");
@@ -201,5 +221,10 @@ fn shell_on_rpi4() {
         &["started client", "client: 100 calls to adder on core 1 from core 3: ok"],
     );
     command(&mut qemu, "frobnicate", "error: unknown command 'frobnicate' (try help)");
+    command_all(
+        &mut qemu,
+        "spawn spantest on 2",
+        &["started spantest", "spantest: 6 threads on cores 0,1,3 shared the memory of core 2: ok"],
+    );
     power_off(qemu);
 }

@@ -9,7 +9,7 @@ use crate::cap::VNode;
 use crate::error::{Error, Result};
 use crate::object::{self, PAGE_SIZE, TABLE_ENTRIES};
 use crate::rights::Rights;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use linked_list_allocator::LockedHeap;
 
 /// Entry of the L0 table that holds the heap (index 0 is the kernel's).
@@ -23,6 +23,18 @@ pub const L2_ENTRY_SIZE: usize = 1 << 21;
 static ALLOCATOR: LockedHeap = LockedHeap::empty();
 
 static STARTED: AtomicBool = AtomicBool::new(false);
+/// The root slot of the heap's first frame (the others follow it), and the
+/// heap's pages.
+static FIRST_FRAME: AtomicUsize = AtomicUsize::new(0);
+static PAGES: AtomicUsize = AtomicUsize::new(0);
+
+/// The heap's frames: the root slot of the first (the frame of the page at
+/// [`HEAP_BASE`] + `i` pages is in slot `first + i`) and their number;
+/// `None` before [`init`]. A program that spans cores shares them.
+pub fn frames() -> Option<(usize, usize)> {
+    let (first, pages) = (FIRST_FRAME.load(Ordering::Relaxed), PAGES.load(Ordering::Acquire));
+    (first != 0 && pages != 0).then_some((first, pages))
+}
 
 /// The tables `init` built; further pages can be mapped through them (e.g. a
 /// new L3 table at another entry of `l2`).
@@ -51,7 +63,15 @@ pub fn init(pages: usize) -> Result<HeapTables> {
     for entry in 0..pages {
         let frame = object::frame()?;
         tables.l3.map(frame.cptr(), entry, Rights::READ_WRITE)?;
+        let slot = frame.cptr().address();
+        if entry == 0 {
+            FIRST_FRAME.store(slot, Ordering::Relaxed);
+        } else if slot != FIRST_FRAME.load(Ordering::Relaxed) + entry {
+            // Not one run of slots: `frames` cannot describe the heap.
+            FIRST_FRAME.store(0, Ordering::Relaxed);
+        }
     }
+    PAGES.store(pages, Ordering::Release);
     let size = pages * PAGE_SIZE;
     // SAFETY: `[HEAP_BASE, HEAP_BASE + size)` was just mapped read-write to
     // fresh frames, nothing else in this program uses that range, and the

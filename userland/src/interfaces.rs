@@ -119,5 +119,11 @@ stubs::interface! {
         rpc bind(name: Str<16>) -> (status: u32, address: u64);
         /// Powers the machine off (the console's core only).
         rpc power_off() -> (status: u32);
+        /// Spans the caller to `core`: a dispatcher there in a replica of
+        /// the caller's address space (its segments, and the `heap_pages`
+        /// heap frames in its slots from `heap_slot` on, at
+        /// `heap::HEAP_BASE`), started at `entry` (x0 = its frame, x1 = its
+        /// core). The memory is shared, not copied.
+        rpc span(core: u32, entry: u64, heap_slot: u32, heap_pages: u32) -> (status: u32);
     }
 }

@@ -22,6 +22,7 @@ pub mod runtime;
 pub mod session;
 pub mod shell;
 pub mod sibling;
+pub mod span;
 pub mod spawn;
 pub mod syscall;
 pub mod thread;

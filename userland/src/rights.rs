@@ -22,6 +22,11 @@ impl Rights {
     /// Every right.
     pub const ALL: Rights = Rights(1 | 2 | 4 | 8);
 
+    /// The rights among `bits` (others are dropped).
+    pub const fn from_bits_truncate(bits: usize) -> Rights {
+        Rights(bits & Self::ALL.0)
+    }
+
     /// The register value.
     pub const fn bits(self) -> usize {
         self.0

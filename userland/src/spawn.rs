@@ -45,6 +45,14 @@ const SESSION_EVENTS: usize = caps::abi::slot::SESSION_EVENTS as usize;
 const FIRST_OBJECT: usize = caps::abi::slot::LOADER as usize;
 /// Pages of the services window (`layout::SERVICES`): one L3 table.
 pub const SERVICE_PAGES: usize = 512;
+/// The child's own RAM (its slot 4): the first half of its pool unit; its
+/// writable segments take pages of the second half, so that they can be
+/// shared with the program's dispatchers on other cores.
+const CHILD_RAM_BITS: usize = 15;
+const DATA_OFFSET: usize = 1 << CHILD_RAM_BITS;
+const DATA_PAGES: usize = DATA_OFFSET / PAGE_SIZE;
+/// Pages of the stack of a dispatcher that spans a program to this core.
+pub const SPAN_STACK_PAGES: usize = 16;
 
 /// Why a program could not be started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,8 +104,20 @@ pub fn find(name: &str) -> Result<&'static [u8], SpawnError> {
     caps::initrd::find(modules, name).ok_or(SpawnError::NotFound)
 }
 
+/// A page of a program's address space the loader made: its address, the
+/// slot of its frame in the program's CNode, how it is mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// Virtual address.
+    pub va: usize,
+    /// Slot of the frame in the program's CNode.
+    pub slot: usize,
+    /// Mapping rights.
+    pub rights: Rights,
+}
+
 /// A started program.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Child {
     /// Its root CNode, in the caller's root CNode.
     pub cnode: CNode,
@@ -116,13 +136,15 @@ pub struct Child {
     next_slot: usize,
     /// Pages of the services window used.
     service_pages: usize,
+    /// Its segments' pages.
+    pub pages: Vec<Page>,
     /// The root slot of the RAM block all its objects were made from.
     block: usize,
 }
 
 impl Child {
     /// A pointer to slot `index` of the child's CNode.
-    fn slot(&self, index: usize) -> CPtr {
+    pub fn slot(&self, index: usize) -> CPtr {
         child_slot(self.cnode.cptr().address(), index)
     }
 
@@ -175,6 +197,10 @@ struct Builder {
     tables: BTreeMap<(usize, usize), usize>,
     block: Ram,
     used: usize,
+    /// The segments' pages.
+    pages: Vec<Page>,
+    /// Writable pages taken from the pool unit so far.
+    data_pages: usize,
 }
 
 impl Builder {
@@ -213,6 +239,27 @@ impl Builder {
         }
         self.block.retype(kind, size_bits, offset, CPtr::slot(self.cnode), index, 1)?;
         self.used = offset + size;
+        Ok(index)
+    }
+
+    /// A frame for a writable page, from the second half of the pool unit
+    /// `unit`.
+    fn data_frame(&mut self, unit: CPtr) -> Result<usize, SpawnError> {
+        if self.data_pages == DATA_PAGES || self.next >= 1 << CHILD_RADIX {
+            return Err(SpawnError::TooLarge);
+        }
+        let index = self.next;
+        let offset = DATA_OFFSET + self.data_pages * PAGE_SIZE;
+        Ram::new(unit).retype(
+            ObjectType::Frame,
+            PAGE_BITS as usize,
+            offset,
+            CPtr::slot(self.cnode),
+            index,
+            1,
+        )?;
+        self.next += 1;
+        self.data_pages += 1;
         Ok(index)
     }
 
@@ -325,6 +372,8 @@ impl Spawner {
             tables: BTreeMap::new(),
             block: Ram::at(block),
             used: 0,
+            pages: Vec::new(),
+            data_pages: 0,
         };
         let cnode = CNode::at(cnode_slot);
         let made =
@@ -361,12 +410,106 @@ impl Spawner {
             services: services_table,
             next_slot: child.next,
             service_pages: 0,
+            pages: core::mem::take(&mut child.pages),
             block,
         };
         match started {
             Ok(_) => Ok(child),
             Err(error) => {
                 // Everything made so far came from the block.
+                let _ = self.destroy(child);
+                Err(error)
+            }
+        }
+    }
+
+    /// Starts a dispatcher of a program that spans cores on this core: its
+    /// own CNode (laid out like a spawned program's: itself, its L0, its
+    /// dispatcher, no RAM, the Kernel capability without the write right)
+    /// and its own address space, a replica holding `frames` (this core's
+    /// copies of the program's frames: address, capability, rights) at the
+    /// same addresses as on the program's core, a stack of
+    /// [`SPAN_STACK_PAGES`] below `layout::SPAN_STACK_TOP` and its
+    /// dispatcher frame at `layout::FRAME`. It starts at `entry` with x0 =
+    /// its frame's address, x1 = this core, at `priority`.
+    pub fn span(
+        &mut self,
+        name: &str,
+        frames: &[(usize, CPtr, Rights)],
+        entry: usize,
+        priority: usize,
+    ) -> Result<Child, SpawnError> {
+        let block = self.block()?;
+        let cnode_slot = match self.slot() {
+            Ok(slot) => slot,
+            Err(error) => {
+                self.free_blocks.push(block);
+                return Err(error.into());
+            }
+        };
+        let mut child = Builder {
+            cnode: cnode_slot,
+            next: FIRST_OBJECT,
+            tables: BTreeMap::new(),
+            block: Ram::at(block),
+            used: 0,
+            pages: Vec::new(),
+            data_pages: 0,
+        };
+        let made =
+            child.block.retype(ObjectType::CNode, CHILD_RADIX, 0, CPtr::slot(ROOT_CNODE_SLOT), cnode_slot, 1);
+        child.used = 1 << (CHILD_RADIX as u32 + caps::SLOT_BITS as u32);
+        let started = made.map_err(SpawnError::from).and_then(|()| {
+            cnode_copy(&child, SELF, CPtr::slot(child.cnode))?;
+            CNode::at(child.cnode).mint(KERNEL, CPtr::slot(KERNEL_SLOT), Rights::READ, 0)?;
+            child.make_at(Some(L0), ObjectType::VNodeL0, 0, TABLE_BITS)?;
+            child.make_at(Some(DISPATCHER), ObjectType::Dispatcher, 0, object::DISPATCHER_BITS)?;
+            let top = caps::abi::layout::SPAN_STACK_TOP as usize;
+            let stack = top - SPAN_STACK_PAGES * PAGE_SIZE..top;
+            for &(va, frame, rights) in frames {
+                let clash = va == FRAME as usize || stack.contains(&va);
+                if va == 0 || va >= 1 << 48 || clash || va % PAGE_SIZE != 0 || child.next >= 1 << CHILD_RADIX
+                {
+                    return Err(SpawnError::BadElf);
+                }
+                let index = child.next;
+                child.next += 1;
+                cnode_copy(&child, index, frame)?;
+                child.map(index, va, rights)?;
+            }
+            for page in 0..SPAN_STACK_PAGES {
+                let frame = child.make(ObjectType::Frame, PAGE_BITS as usize, PAGE_BITS)?;
+                child.map(frame, top - (page + 1) * PAGE_SIZE, Rights::READ_WRITE)?;
+            }
+            child.map(DISPATCHER, FRAME as usize, Rights::READ_WRITE)?;
+            let dispatcher = Dispatcher::new(child.slot(DISPATCHER));
+            dispatcher.setup_with_frame(
+                CPtr::slot(cnode_slot),
+                child.slot(L0),
+                entry,
+                top,
+                FRAME as usize,
+            )?;
+            dispatcher.set_priority(priority)?;
+            dispatcher.set_name(name)?;
+            dispatcher.start()?;
+            Ok(())
+        });
+        let child = Child {
+            cnode: CNode::at(cnode_slot),
+            dispatcher: Dispatcher::new(child.slot(DISPATCHER)),
+            requests: Endpoint::new(CPtr::slot(0)),
+            replies: Endpoint::new(CPtr::slot(0)),
+            wakeups: Endpoint::new(CPtr::slot(0)),
+            services: CPtr::slot(0),
+            next_slot: child.next,
+            service_pages: 0,
+            pages: Vec::new(),
+            block,
+        };
+        match started {
+            Ok(()) => Ok(child),
+            Err(error) => {
                 let _ = self.destroy(child);
                 Err(error)
             }
@@ -387,7 +530,8 @@ impl Spawner {
         CNode::at(child.cnode).mint(KERNEL, CPtr::slot(KERNEL_SLOT), Rights::READ, 0)?;
         child.make_at(Some(L0), ObjectType::VNodeL0, 0, TABLE_BITS)?;
         child.make_at(Some(DISPATCHER), ObjectType::Dispatcher, 0, object::DISPATCHER_BITS)?;
-        cnode_copy(child, RAM, ram)?;
+        // Its own RAM: the first half of the unit.
+        Ram::new(ram).retype(ObjectType::Ram, CHILD_RAM_BITS, 0, CPtr::slot(child.cnode), RAM, 1)?;
         let segments = file.segments().ok_or(SpawnError::BadElf)?;
         for segment in segments.iter().filter(|s| s.p_type == PT_LOAD) {
             let (vaddr, memsz, filesz) =
@@ -410,9 +554,14 @@ impl Spawner {
             }
             let mut page = start;
             while page < end {
-                let frame = child.make(ObjectType::Frame, PAGE_BITS as usize, PAGE_BITS)?;
+                let frame = if rights.contains(Rights::WRITE) {
+                    child.data_frame(ram)?
+                } else {
+                    child.make(ObjectType::Frame, PAGE_BITS as usize, PAGE_BITS)?
+                };
                 self.fill(child.slot(frame), page, vaddr, data)?;
                 child.map(frame, page, rights)?;
+                child.pages.push(Page { va: page, slot: frame, rights });
                 page += PAGE_SIZE;
             }
         }

@@ -200,6 +200,19 @@ fn stack_layout() -> Layout {
 /// Makes the caller the main thread of the dispatcher whose frame is
 /// `frame` and installs the upcalls. Needs the heap (`heap::init`).
 pub fn init(frame: Frame) -> Result<()> {
+    // SAFETY: a fresh stack for upcalls, never freed.
+    let upcall_stack = unsafe { alloc_zeroed(stack_layout()) };
+    if upcall_stack.is_null() {
+        return Err(Error::LimitReached);
+    }
+    init_with_upcall_stack(frame, upcall_stack as usize + STACK_SIZE)
+}
+
+/// [`init`] with the upcall stack below `upcall_stack_top` (memory of the
+/// caller's that stays mapped and unused for good): for a dispatcher whose
+/// stacks are not in the heap (one on another core of a program that spans
+/// cores, whose heap is shared).
+pub fn init_with_upcall_stack(frame: Frame, upcall_stack_top: usize) -> Result<()> {
     let runtime = runtime_of(frame);
     // SAFETY: the user part of our own frame, unused so far (zero).
     unsafe {
@@ -208,18 +221,13 @@ pub fn init(frame: Frame) -> Result<()> {
         (*runtime).waiters = [Queue::EMPTY; 64];
     }
     let main = allocate_tcb(runtime)?;
-    // SAFETY: a fresh stack for upcalls, never freed.
-    let upcall_stack = unsafe { alloc_zeroed(stack_layout()) };
-    if upcall_stack.is_null() {
-        return Err(Error::LimitReached);
-    }
     // SAFETY: `main` is fresh; the runtime is ours.
     unsafe {
         (*main).state = RUNNING;
         (*runtime).current = main;
     }
     arch::set_thread_pointer(main as usize);
-    frame.set_upcalls(arch::upcall_entry(), upcall_stack as usize + STACK_SIZE);
+    frame.set_upcalls(arch::upcall_entry(), upcall_stack_top);
     Ok(())
 }
 
@@ -237,15 +245,33 @@ impl Thread {
 
 /// Starts `entry(argument)` in a new thread of this dispatcher.
 pub fn spawn(entry: fn(usize) -> usize, argument: usize) -> Result<Thread> {
-    let runtime = runtime()? as *mut Runtime;
-    let tcb = allocate_tcb(runtime)?;
     // SAFETY: a fresh stack for the thread, freed by `join`.
     let stack = unsafe { alloc_zeroed(stack_layout()) };
     if stack.is_null() {
-        // SAFETY: allocated above with this layout, never shared.
-        unsafe { dealloc(tcb as *mut u8, Layout::new::<Tcb>()) };
         return Err(Error::LimitReached);
     }
+    let started = start(entry, argument, stack as usize + STACK_SIZE, stack);
+    if started.is_err() {
+        // SAFETY: allocated above with this layout, never shared.
+        unsafe { dealloc(stack, stack_layout()) };
+    }
+    started
+}
+
+/// [`spawn`] on the stack below `stack_top`, which the caller provides
+/// (mapped, unused until the thread was joined; `join` does not free it).
+///
+/// # Safety
+/// The memory below `stack_top` must be this dispatcher's to use as the
+/// thread's stack until `join` returned.
+pub unsafe fn spawn_on_stack(entry: fn(usize) -> usize, argument: usize, stack_top: usize) -> Result<Thread> {
+    start(entry, argument, stack_top, null_mut())
+}
+
+/// A new ready thread; `stack` is the heap stack `join` frees (null: none).
+fn start(entry: fn(usize) -> usize, argument: usize, stack_top: usize, stack: *mut u8) -> Result<Thread> {
+    let runtime = runtime()? as *mut Runtime;
+    let tcb = allocate_tcb(runtime)?;
     // SAFETY: `tcb` is fresh and exclusively ours until queued.
     unsafe {
         (*tcb).stack = stack;
@@ -253,7 +279,7 @@ pub fn spawn(entry: fn(usize) -> usize, argument: usize) -> Result<Thread> {
         (*tcb).argument = argument;
         (*tcb).ctx.x[0] = tcb as u64; // x19: the TCB, for the trampoline
         (*tcb).ctx.x[11] = arch::trampoline() as u64; // x30
-        (*tcb).ctx.sp = (stack as usize + STACK_SIZE) as u64;
+        (*tcb).ctx.sp = stack_top as u64;
         (*tcb).state = READY;
         let frame = (*runtime).frame;
         frame.disable();
@@ -282,7 +308,9 @@ pub fn join(thread: Thread) -> Result<usize> {
         frame.enable();
         // A finished thread never runs again (it switched away for good
         // before its joiner could run): its stack and TCB can go.
-        dealloc((*tcb).stack, stack_layout());
+        if !(*tcb).stack.is_null() {
+            dealloc((*tcb).stack, stack_layout());
+        }
         dealloc(tcb as *mut u8, Layout::new::<Tcb>());
         Ok(result)
     }

@@ -518,11 +518,22 @@ fn create(me: &CpuDriver, root: &Capability, a: [u64; 6]) -> SysResult {
     if bytes == 0 || !base.is_multiple_of(page) || !bytes.is_multiple_of(page) {
         return Err(SysError::InvalidArgument);
     }
-    let inside =
+    let others = || (0..me.shared.info.cpu_count).filter(|&core| core != me.index);
+    let in_pool =
         |core: usize| super::pool(me, core).is_some_and(|(pool, size, _)| base >= pool && end <= pool + size);
-    if !(0..me.shared.info.cpu_count).any(|core| core != me.index && inside(core)) {
+    let in_ram =
+        |core: usize| super::user_ram(me, core).is_some_and(|(ram, size)| base >= ram && end <= ram + size);
+    // Another core's pool: what the monitors hand around, with every right.
+    // The rest of another core's user RAM (a spanning program's code):
+    // a Frame that can be read and executed, never written, so no core
+    // can write memory another core's kernel manages.
+    let rights = if others().any(in_pool) {
+        Rights::ALL
+    } else if kind == CapType::Frame && others().any(in_ram) {
+        Rights::READ | Rights::EXECUTE
+    } else {
         return Err(SysError::InvalidArgument);
-    }
+    };
     let mut guard = me.user.borrow_mut();
     let user = &mut *guard;
     let dest_cnode = lookup(user, root, a[3])?;
@@ -541,7 +552,7 @@ fn create(me: &CpuDriver, root: &Capability, a: [u64; 6]) -> SysResult {
     }
     // Not zeroed: a Frame may be shared with the core that made it (a
     // channel); RAM is zeroed when it is retyped.
-    let cap = user.database.insert_root(&mut user.slots, dest.addr()?, kind, base, bytes)?;
+    let cap = user.database.insert_root_with(&mut user.slots, dest.addr()?, kind, base, bytes, rights)?;
     user.slots.created.insert(&cap);
     Ok([0; 3])
 }

@@ -17,7 +17,7 @@ pub mod store;
 mod syscall;
 pub mod vspace;
 
-pub use start::{pool, start};
+pub use start::{pool, start, user_ram};
 pub use syscall::{after_interrupt, doorbell, lower_fault, lower_sync, tick};
 
 use caps::CapDatabase;

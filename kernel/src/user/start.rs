@@ -105,6 +105,14 @@ pub fn pool(me: &CpuDriver, core: usize) -> Option<(u64, u64, u64)> {
     Some((base, POOL_BYTES, base - layout.ram))
 }
 
+/// Core `core`'s user RAM (its first program's `slot::RAM`): physical
+/// base and bytes.
+pub fn user_ram(me: &CpuDriver, core: usize) -> Option<(u64, u64)> {
+    let partition = me.shared.partitions.get(core).filter(|_| core < me.shared.info.cpu_count)?;
+    let layout = layout(partition)?;
+    Some((layout.ram, layout.end - layout.ram))
+}
+
 /// Returns the first dispatcher's context.
 fn prepare(me: &CpuDriver, program: &str) -> Result<&'static ExceptionFrame, StartError> {
     let Layout { cnode, l0, dispatcher_base, loader, ram, end } =

@@ -21,8 +21,9 @@ use userland::{dispatch, heap, syscall, thread};
 
 userland::entry!(main);
 
-/// Heap pages (its RAM is one 64 KiB pool unit).
-const HEAP_PAGES: usize = 8;
+/// Heap pages (its own RAM is half a 64 KiB pool unit: 32 KiB for the
+/// heap's three tables and its pages).
+const HEAP_PAGES: usize = 5;
 /// The prompt.
 const PROMPT: &str = "mk> ";
 /// Bytes of one terminal write.

@@ -21,6 +21,7 @@ mod node;
 mod pool;
 mod programs;
 mod selftest;
+mod span;
 mod window;
 
 use node::Node;

@@ -33,7 +33,7 @@ pub const EVENT_SESSION: u32 = 60;
 const SPIN: u32 = 4096;
 /// A spawned program's priority (below the monitor's); its RAM is one
 /// pool unit.
-const CHILD_PRIORITY: usize = caps::abi::priority::DEFAULT as usize - 1;
+pub(crate) const CHILD_PRIORITY: usize = caps::abi::priority::DEFAULT as usize - 1;
 /// Polls before sleeping while other dispatchers share the core.
 const SHARED_SPIN: u32 = 64;
 /// While idle, every this many polls scan every ring even if the bell
@@ -387,6 +387,14 @@ pub struct Node {
     pub(crate) console: Option<crate::console::Console>,
     /// Where a capability sent on a session lands (and is deleted).
     pub(crate) session_slot: usize,
+    /// Pages of span requests from other monitors, and the requests.
+    pub(crate) span_pages: Vec<Control>,
+    pub(crate) span_requests: Vec<crate::span::Pending>,
+    /// Dispatchers of other cores' programs on this core.
+    pub(crate) replicas: Vec<crate::span::Replica>,
+    /// Programs that spanned cores and ended, with their result and value:
+    /// their spans go before their memory.
+    pub(crate) dying: Vec<(crate::programs::Program, u64, u64)>,
     /// Spawn requests waiting for RAM from another core: the RAM request,
     /// the spawn request.
     short: Vec<(OpId, Control)>,
@@ -469,6 +477,10 @@ impl Node {
             listing: Vec::new(),
             console: None,
             session_slot: userland::allocator::allocate_slot()?,
+            span_pages: Vec::new(),
+            span_requests: Vec::new(),
+            replicas: Vec::new(),
+            dying: Vec::new(),
             short: Vec::new(),
         })
     }
@@ -543,6 +555,7 @@ impl Node {
             }
             progress = true;
         }
+        progress |= self.span_messages();
         if let Some(console) = self.console.as_mut() {
             progress |= console.poll();
         }
@@ -716,6 +729,30 @@ impl Node {
     /// hears `result` and `value`.
     pub(crate) fn end_program(&mut self, index: usize, result: u64, value: u64) {
         let program = self.children.swap_remove(index);
+        if let Some(console) = self.console.as_mut() {
+            console.forget_reader(program.child.wakeups);
+        }
+        if !program.spans.is_empty() {
+            // Stopped now; freed once its other dispatchers and shared
+            // pages are gone (`end_dying`, from the serving loop).
+            let _ = program.child.cnode.delete(caps::abi::slot::DISPATCHER as usize);
+            self.dying.push((program, result, value));
+            return;
+        }
+        self.destroy_program(program, result, value);
+    }
+
+    /// Ends the spans of programs that ended, then frees them.
+    pub fn end_dying(&mut self) {
+        while let Some((mut program, result, value)) = self.dying.pop() {
+            self.end_spans(&mut program);
+            self.destroy_program(program, result, value);
+        }
+    }
+
+    /// Frees an ended program's objects and RAM; its services are retired,
+    /// its requester hears `result` and `value`.
+    fn destroy_program(&mut self, program: crate::programs::Program, result: u64, value: u64) {
         if let Some(spawner) = self.spawner.as_mut() {
             if let Err(error) = spawner.destroy(program.child) {
                 println!("monitor: core {}: cannot free a program: {error:?}", self.me);
@@ -726,9 +763,6 @@ impl Node {
             let _ = CNode::root().revoke(ram.cptr().address());
         }
         self.release_unit(program.unit);
-        if let Some(console) = self.console.as_mut() {
-            console.forget_reader(program.child.wakeups);
-        }
         self.retiring.extend(program.services);
         let answer = Control { op: SPAWNED, a: program.request, b: result, c: value, ..Control::default() };
         self.links.control(program.requester, answer);
@@ -739,7 +773,10 @@ impl Node {
     pub fn serve(&mut self) -> ! {
         loop {
             self.wait_until(0, |node| {
-                !node.links.control.is_empty() || node.sessions_pending() || !node.retiring.is_empty()
+                !node.links.control.is_empty()
+                    || node.sessions_pending()
+                    || !node.retiring.is_empty()
+                    || !node.dying.is_empty()
             });
             // Requests (served by `poll`); then answers that came too late
             // for their request, and test steps nobody asks a serving
@@ -747,6 +784,7 @@ impl Node {
             self.poll();
             self.links.control.clear();
             self.serve_sessions();
+            self.end_dying();
             self.retire();
         }
     }

@@ -117,11 +117,11 @@ impl Pool {
     /// Makes `count` 4 KiB frames of the start of unit `unit` (which this
     /// core holds RAM for) in fresh root slots; their slots and what they
     /// are, in address order.
-    pub fn frames(&self, unit: u32, count: usize) -> Result<Vec<(usize, CapDesc)>> {
+    pub fn frames(&mut self, unit: u32, count: usize) -> Result<Vec<(usize, CapDesc)>> {
         let ram = self.ram(unit).ok_or(Error::SlotEmpty)?;
         let mut frames = Vec::with_capacity(count);
         for i in 0..count {
-            let slot = allocate_slot()?;
+            let slot = self.slot()?;
             ram.retype(
                 ObjectType::Frame,
                 PAGE_BITS as usize,
@@ -168,7 +168,8 @@ impl Pool {
         }
     }
 
-    fn slot(&mut self) -> Result<usize> {
+    /// A free root slot (one this pool freed, or a fresh one).
+    pub fn slot(&mut self) -> Result<usize> {
         match self.free.pop() {
             Some(slot) => Ok(slot),
             None => allocate_slot(),

@@ -50,6 +50,8 @@ pub struct Program {
     session: Option<Box<SessionDispatcher<Lmp>>>,
     /// What to undo when it ends: services it registered, claims it made.
     pub services: Vec<Service>,
+    /// Its dispatchers on other cores.
+    pub spans: Vec<crate::span::Span>,
 }
 
 impl Program {
@@ -76,6 +78,7 @@ impl Program {
             name,
             session: Some(Box::new(SessionDispatcher::new(transport))),
             services: Vec::new(),
+            spans: Vec::new(),
         }
     }
 }
@@ -198,7 +201,7 @@ impl Node {
     }
 
     /// Whether `core` runs a monitor.
-    fn online_core(&self, core: usize) -> bool {
+    pub(crate) fn online_core(&self, core: usize) -> bool {
         core < self.system.listed && self.monitor.replica().online().contains(CoreId(core as u8))
     }
 
@@ -439,7 +442,11 @@ impl SessionServer for Handler<'_> {
     }
 
     fn caps(&mut self, index: u32) -> (bool, u32, u8, u64, u64, u64, bool) {
-        match self.node.monitor.replica().caps().nth(index as usize) {
+        // Live objects only (the replica keeps tombstones of dead ones).
+        let live = |(_, record): &(&ObjId, &monitor::CapRecord)| {
+            matches!(record.state, monitor::CapState::Live | monitor::CapState::Revoking)
+        };
+        match self.node.monitor.replica().caps().filter(live).nth(index as usize) {
             Some((_, record)) => (
                 true,
                 u32::from(record.owner.0),
@@ -498,6 +505,13 @@ impl SessionServer for Handler<'_> {
 
     fn bind(&mut self, name: Str<16>) -> (u32, u64) {
         status(self.node.bind(self.caller, name.as_str()))
+    }
+
+    fn span(&mut self, core: u32, entry: u64, heap_slot: u32, heap_pages: u32) -> u32 {
+        match self.node.span(self.caller, core, entry, (heap_slot, heap_pages)) {
+            Ok(()) => Status::Ok as u32,
+            Err(status) => status as u32,
+        }
     }
 
     fn power_off(&mut self) -> u32 {
