@@ -144,7 +144,11 @@ fn every_command_on_eight_cores() {
     command_all(
         &mut qemu,
         "spawn spantest on 5",
-        &["started spantest as 5.", "spantest: 6 threads on cores 0,1,2 shared the memory of core 5: ok"],
+        &[
+            "started spantest as 5.",
+            "spantest: 6 threads on cores 0,1,2 shared the memory of core 5: ok",
+            "spantest: page 0x80001ff000 shared with cores 0,1,2, unmapped on every core, RAM reused: ok",
+        ],
     );
     qemu.next_with("exit: core=5 program=spantest status=0", ANSWER);
     // Its monitor ends the other dispatchers and revokes the shared pages
@@ -224,7 +228,11 @@ fn shell_on_rpi4() {
     command_all(
         &mut qemu,
         "spawn spantest on 2",
-        &["started spantest", "spantest: 6 threads on cores 0,1,3 shared the memory of core 2: ok"],
+        &[
+            "started spantest",
+            "spantest: 6 threads on cores 0,1,3 shared the memory of core 2: ok",
+            "spantest: page 0x80001ff000 shared with cores 0,1,3, unmapped on every core, RAM reused: ok",
+        ],
     );
     power_off(qemu);
 }

@@ -125,5 +125,14 @@ stubs::interface! {
         /// `heap::HEAP_BASE`), started at `entry` (x0 = its frame, x1 = its
         /// core). The memory is shared, not copied.
         rpc span(core: u32, entry: u64, heap_slot: u32, heap_pages: u32) -> (status: u32);
+        /// Shares the page at `va` (the caller's 4 KiB frame in its slot
+        /// `slot`, of its own RAM) with its dispatchers on other cores:
+        /// each core's replica maps it at `va` too.
+        rpc share(va: u64, slot: u32) -> (status: u32);
+        /// Unmaps the page shared at `va` from every other core: when this
+        /// returns, no other core can touch it (every copy is gone, and its
+        /// mappings and TLB entries with it); the caller may then unmap it
+        /// and reuse its RAM.
+        rpc unshare(va: u64) -> (status: u32);
     }
 }

@@ -31,7 +31,7 @@ use crate::{dispatch, syscall, thread};
 /// Cores a program can span (one channel each).
 pub const MAX_CORES: usize = 64;
 /// Slots of each request ring.
-const SLOTS: usize = 8;
+const SLOTS: usize = 4;
 /// Threads one remote dispatcher runs at a time (a stack each).
 const THREADS: usize = 5;
 /// Bytes of the remote dispatcher's own stack, its upcall stack and each
@@ -94,6 +94,20 @@ pub fn start(session: &mut SessionClient<Lmp>, core: usize) -> Result<(), Status
         Ok(code) => Status::check(code),
         Err(_) => Err(Status::Failed),
     }
+}
+
+/// Shares the page at `va` — this program's 4 KiB frame in root slot
+/// `slot`, made from its own RAM and mapped at `va` here — with its
+/// dispatchers on other cores (each maps it at `va`).
+pub fn share(session: &mut SessionClient<Lmp>, va: usize, slot: usize) -> Result<(), Status> {
+    session.share(va as u64, slot as u32).map_err(|_| Status::Failed).and_then(Status::check)
+}
+
+/// Unmaps the page shared at `va` from every other core: once this returns
+/// no other core can touch it, and this program may unmap it and reuse its
+/// RAM.
+pub fn unshare(session: &mut SessionClient<Lmp>, va: usize) -> Result<(), Status> {
+    session.unshare(va as u64).map_err(|_| Status::Failed).and_then(Status::check)
 }
 
 /// Starts `entry(argument)` in a new thread of this program's dispatcher on
@@ -172,9 +186,15 @@ pub extern "C" fn dispatcher_entry(frame: usize, core: usize) -> ! {
     loop {
         let mut busy = false;
         for (i, slot) in threads.iter_mut().enumerate() {
-            if slot.is_some() && slots[i].finished.load(Ordering::Acquire) {
+            if slot.as_ref().is_some_and(thread::Thread::ended) {
                 if let Some(done) = slot.take() {
-                    let _ = thread::join(done);
+                    let result = thread::join(done);
+                    if !slots[i].finished.load(Ordering::Acquire) {
+                        // It faulted before publishing: the job ends so.
+                        let job = slots[i].job.load(Ordering::Relaxed);
+                        // SAFETY: a job of `spawn_on`, alive until `done`.
+                        finish(unsafe { &*(job as *const Job) }, result.unwrap_or(thread::FAULTED));
+                    }
                 }
             }
             if slot.is_none() {
@@ -190,6 +210,7 @@ pub extern "C" fn dispatcher_entry(frame: usize, core: usize) -> ! {
                 *slot = unsafe { thread::spawn_on_stack(run, running, stack_top) }.ok();
                 if slot.is_none() {
                     // No thread for it: it ends at once, as faulted.
+                    crate::println!("span: core {core}: cannot start a thread; its job ends as faulted");
                     // SAFETY: a job of `spawn_on`, alive until `done`.
                     finish(unsafe { &*(job as *const Job) }, thread::FAULTED);
                 }

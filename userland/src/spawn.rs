@@ -138,6 +138,9 @@ pub struct Child {
     service_pages: usize,
     /// Its segments' pages.
     pub pages: Vec<Page>,
+    /// For a dispatcher of a program that spans cores: how to map more
+    /// pages into its replica.
+    replica: Option<alloc::boxed::Box<Builder>>,
     /// The root slot of the RAM block all its objects were made from.
     block: usize,
 }
@@ -146,6 +149,14 @@ impl Child {
     /// A pointer to slot `index` of the child's CNode.
     pub fn slot(&self, index: usize) -> CPtr {
         child_slot(self.cnode.cptr().address(), index)
+    }
+
+    /// Maps a copy of `frame` (a capability of the caller's) at `va` of the
+    /// replica of a dispatcher made by [`Spawner::span`] (its tables are
+    /// made as needed); the copy dies with the replica, or when the caller
+    /// revokes `frame`.
+    pub fn map_into_replica(&mut self, va: usize, frame: CPtr, rights: Rights) -> Result<(), SpawnError> {
+        self.replica.as_mut().ok_or(SpawnError::NotFound)?.map_copy(va, frame, rights)
     }
 
     /// Maps copies of the 4 KiB frames `frames` (capabilities of the
@@ -191,6 +202,7 @@ pub struct Spawner {
 
 /// The slots of one child's CNode, its translation tables, and the block
 /// its objects come from.
+#[derive(Clone, Debug)]
 struct Builder {
     cnode: usize,
     next: usize,
@@ -240,6 +252,22 @@ impl Builder {
         self.block.retype(kind, size_bits, offset, CPtr::slot(self.cnode), index, 1)?;
         self.used = offset + size;
         Ok(index)
+    }
+
+    /// Maps a copy of `frame` (a capability of the caller's) at `va` of a
+    /// replica, which must not hide its stack or dispatcher frame.
+    fn map_copy(&mut self, va: usize, frame: CPtr, rights: Rights) -> Result<(), SpawnError> {
+        let top = caps::abi::layout::SPAN_STACK_TOP as usize;
+        let stack = top - SPAN_STACK_PAGES * PAGE_SIZE..top;
+        let clash = va == FRAME as usize || stack.contains(&va);
+        if va == 0 || va >= 1 << 48 || clash || !va.is_multiple_of(PAGE_SIZE) || self.next >= 1 << CHILD_RADIX
+        {
+            return Err(SpawnError::BadElf);
+        }
+        let index = self.next;
+        CNode::at(self.cnode).copy(index, frame)?;
+        self.next += 1;
+        self.map(index, va, rights)
     }
 
     /// A frame for a writable page, from the second half of the pool unit
@@ -411,6 +439,7 @@ impl Spawner {
             next_slot: child.next,
             service_pages: 0,
             pages: core::mem::take(&mut child.pages),
+            replica: None,
             block,
         };
         match started {
@@ -447,7 +476,7 @@ impl Spawner {
                 return Err(error.into());
             }
         };
-        let mut child = Builder {
+        let mut builder = Builder {
             cnode: cnode_slot,
             next: FIRST_OBJECT,
             tables: BTreeMap::new(),
@@ -456,27 +485,25 @@ impl Spawner {
             pages: Vec::new(),
             data_pages: 0,
         };
-        let made =
-            child.block.retype(ObjectType::CNode, CHILD_RADIX, 0, CPtr::slot(ROOT_CNODE_SLOT), cnode_slot, 1);
-        child.used = 1 << (CHILD_RADIX as u32 + caps::SLOT_BITS as u32);
+        let made = builder.block.retype(
+            ObjectType::CNode,
+            CHILD_RADIX,
+            0,
+            CPtr::slot(ROOT_CNODE_SLOT),
+            cnode_slot,
+            1,
+        );
+        builder.used = 1 << (CHILD_RADIX as u32 + caps::SLOT_BITS as u32);
+        let child = &mut builder;
         let started = made.map_err(SpawnError::from).and_then(|()| {
-            cnode_copy(&child, SELF, CPtr::slot(child.cnode))?;
+            cnode_copy(child, SELF, CPtr::slot(child.cnode))?;
             CNode::at(child.cnode).mint(KERNEL, CPtr::slot(KERNEL_SLOT), Rights::READ, 0)?;
             child.make_at(Some(L0), ObjectType::VNodeL0, 0, TABLE_BITS)?;
             child.make_at(Some(DISPATCHER), ObjectType::Dispatcher, 0, object::DISPATCHER_BITS)?;
-            let top = caps::abi::layout::SPAN_STACK_TOP as usize;
-            let stack = top - SPAN_STACK_PAGES * PAGE_SIZE..top;
             for &(va, frame, rights) in frames {
-                let clash = va == FRAME as usize || stack.contains(&va);
-                if va == 0 || va >= 1 << 48 || clash || va % PAGE_SIZE != 0 || child.next >= 1 << CHILD_RADIX
-                {
-                    return Err(SpawnError::BadElf);
-                }
-                let index = child.next;
-                child.next += 1;
-                cnode_copy(&child, index, frame)?;
-                child.map(index, va, rights)?;
+                child.map_copy(va, frame, rights)?;
             }
+            let top = caps::abi::layout::SPAN_STACK_TOP as usize;
             for page in 0..SPAN_STACK_PAGES {
                 let frame = child.make(ObjectType::Frame, PAGE_BITS as usize, PAGE_BITS)?;
                 child.map(frame, top - (page + 1) * PAGE_SIZE, Rights::READ_WRITE)?;
@@ -497,18 +524,19 @@ impl Spawner {
         });
         let child = Child {
             cnode: CNode::at(cnode_slot),
-            dispatcher: Dispatcher::new(child.slot(DISPATCHER)),
+            dispatcher: Dispatcher::new(builder.slot(DISPATCHER)),
             requests: Endpoint::new(CPtr::slot(0)),
             replies: Endpoint::new(CPtr::slot(0)),
             wakeups: Endpoint::new(CPtr::slot(0)),
             services: CPtr::slot(0),
-            next_slot: child.next,
+            next_slot: builder.next,
             service_pages: 0,
             pages: Vec::new(),
+            replica: None,
             block,
         };
         match started {
-            Ok(()) => Ok(child),
+            Ok(()) => Ok(Child { replica: Some(alloc::boxed::Box::new(builder)), ..child }),
             Err(error) => {
                 let _ = self.destroy(child);
                 Err(error)

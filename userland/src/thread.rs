@@ -241,6 +241,13 @@ impl Thread {
         // SAFETY: the TCB lives until `join` consumes the handle.
         unsafe { (*self.0).id }
     }
+
+    /// Whether it ended (returned or faulted): `join` will not wait.
+    pub fn ended(&self) -> bool {
+        // SAFETY: as above; the state word is only written by this
+        // dispatcher's runtime, which is not running while we are.
+        unsafe { core::ptr::addr_of!((*self.0).state).read_volatile() == DONE }
+    }
 }
 
 /// Starts `entry(argument)` in a new thread of this dispatcher.

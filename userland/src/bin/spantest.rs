@@ -3,7 +3,10 @@
 //! starts two threads on each of them by message, and checks that they ran
 //! there and shared its memory: every thread adds to one counter in its
 //! statics and records its core in a shared table, and each result comes
-//! back through the shared heap.
+//! back through the shared heap. Then it maps a page of its own, shares it
+//! with those dispatchers (each reads it), unmaps it everywhere through the
+//! monitors (afterwards a read on each of those cores faults), and reuses
+//! its RAM.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
@@ -11,14 +14,24 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
+use userland::allocator::{allocate_ram, allocate_slot};
 use userland::cap::Kernel;
+use userland::cap::{CNode, Ram};
+use userland::cptr::{CPtr, ROOT_CNODE_SLOT};
+use userland::object::{self, ObjectType, PAGE_BITS};
+use userland::rights::Rights;
 use userland::session::{self, Status};
-use userland::{heap, println, span};
+use userland::{heap, println, span, thread};
 
 userland::entry!(main);
 
-/// Heap pages (the program's own RAM is 32 KiB: three tables and these).
-const HEAP_PAGES: usize = 5;
+/// Heap pages (the program's own RAM is 32 KiB: the heap's three tables,
+/// these, and the shared page).
+const HEAP_PAGES: usize = 4;
+/// The shared page's entry in the heap's L3 table (past the heap).
+const SHARED_ENTRY: usize = 511;
+/// What the shared page holds.
+const PATTERN: usize = 0x5eed_5eed;
 /// Other cores spanned to, at most.
 const SPANS: usize = 3;
 /// Threads started on each.
@@ -40,11 +53,19 @@ fn work(index: usize) -> usize {
     core
 }
 
+/// Reads the word at `address` (a remote thread: on a core where it is
+/// not mapped, it faults and its join gives `thread::FAULTED`).
+fn read(address: usize) -> usize {
+    // SAFETY: a page the program maps (or, after the unshare, a fault the
+    // runtime turns into the end of this thread).
+    unsafe { (address as *const usize).read_volatile() }
+}
+
 fn main(core: usize, _cores: usize) -> i32 {
-    if heap::init(HEAP_PAGES).is_err() {
+    let Ok(tables) = heap::init(HEAP_PAGES) else {
         println!("spantest: no heap");
         return 1;
-    }
+    };
     let Ok(system) = Kernel::initial().system() else { return 1 };
     let targets: Vec<usize> =
         (0..system.listed).filter(|&c| c != core && system.online & (1 << c) != 0).take(SPANS).collect();
@@ -99,5 +120,60 @@ fn main(core: usize, _cores: usize) -> i32 {
         targets.len() * PER_CORE,
         list.join(",")
     );
-    0
+    match shared_page(&mut session, &tables, &targets) {
+        Ok(va) => {
+            println!(
+                "spantest: page {va:#x} shared with cores {}, unmapped on every core, RAM reused: ok",
+                list.join(",")
+            );
+            0
+        }
+        Err(what) => {
+            println!("spantest: shared page: {what}");
+            6
+        }
+    }
+}
+
+/// Maps a page, shares it with the dispatchers on `targets` (each reads
+/// it), unshares it (each read faults afterwards) and makes a new frame of
+/// the same RAM; the page's address.
+fn shared_page(
+    session: &mut userland::interfaces::SessionClient<userland::channel::Lmp>,
+    tables: &heap::HeapTables,
+    targets: &[usize],
+) -> Result<usize, alloc::string::String> {
+    use alloc::format;
+    let table = tables.l3;
+    let va = tables.base + SHARED_ENTRY * object::PAGE_SIZE;
+    let offset = allocate_ram(PAGE_BITS).map_err(|e| format!("RAM: {e:?}"))?;
+    let slot = allocate_slot().map_err(|e| format!("slot: {e:?}"))?;
+    let root = CPtr::slot(ROOT_CNODE_SLOT);
+    Ram::initial()
+        .retype(ObjectType::Frame, PAGE_BITS as usize, offset, root, slot, 1)
+        .map_err(|e| format!("frame: {e:?}"))?;
+    table.map(CPtr::slot(slot), SHARED_ENTRY, Rights::READ_WRITE).map_err(|e| format!("map: {e:?}"))?;
+    // SAFETY: the page was just mapped read/write at `va`.
+    unsafe { (va as *mut usize).write_volatile(PATTERN) };
+    span::share(session, va, slot).map_err(|s| format!("share: {}", s.message()))?;
+    for &target in targets {
+        let read = span::spawn_on(target, read, va).map_err(|s| format!("thread: {}", s.message()))?.join();
+        if read != PATTERN {
+            return Err(format!("core {target} read {read:#x}"));
+        }
+    }
+    span::unshare(session, va).map_err(|s| format!("unshare: {}", s.message()))?;
+    for &target in targets {
+        let read = span::spawn_on(target, read, va).map_err(|s| format!("thread: {}", s.message()))?.join();
+        if read != thread::FAULTED {
+            return Err(format!("core {target} still read {read:#x} after the unshare"));
+        }
+    }
+    // Only this core maps it now: unmapped and deleted, its RAM is free.
+    table.unmap(CPtr::slot(slot)).map_err(|e| format!("unmap: {e:?}"))?;
+    CNode::root().delete(slot).map_err(|e| format!("delete: {e:?}"))?;
+    Ram::initial()
+        .retype(ObjectType::Frame, PAGE_BITS as usize, offset, root, slot, 1)
+        .map_err(|e| format!("reuse: {e:?}"))?;
+    Ok(va)
 }

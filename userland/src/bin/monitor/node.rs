@@ -732,7 +732,7 @@ impl Node {
         if let Some(console) = self.console.as_mut() {
             console.forget_reader(program.child.wakeups);
         }
-        if !program.spans.is_empty() {
+        if !program.spans.is_empty() || !program.shared.is_empty() {
             // Stopped now; freed once its other dispatchers and shared
             // pages are gone (`end_dying`, from the serving loop).
             let _ = program.child.cnode.delete(caps::abi::slot::DISPATCHER as usize);

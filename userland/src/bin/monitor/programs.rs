@@ -52,6 +52,8 @@ pub struct Program {
     pub services: Vec<Service>,
     /// Its dispatchers on other cores.
     pub spans: Vec<crate::span::Span>,
+    /// Pages it shared with them since (address, object).
+    pub shared: Vec<(u64, ObjId)>,
 }
 
 impl Program {
@@ -79,6 +81,7 @@ impl Program {
             session: Some(Box::new(SessionDispatcher::new(transport))),
             services: Vec::new(),
             spans: Vec::new(),
+            shared: Vec::new(),
         }
     }
 }
@@ -509,6 +512,20 @@ impl SessionServer for Handler<'_> {
 
     fn span(&mut self, core: u32, entry: u64, heap_slot: u32, heap_pages: u32) -> u32 {
         match self.node.span(self.caller, core, entry, (heap_slot, heap_pages)) {
+            Ok(()) => Status::Ok as u32,
+            Err(status) => status as u32,
+        }
+    }
+
+    fn share(&mut self, va: u64, slot: u32) -> u32 {
+        match self.node.share(self.caller, va, slot as usize) {
+            Ok(()) => Status::Ok as u32,
+            Err(status) => status as u32,
+        }
+    }
+
+    fn unshare(&mut self, va: u64) -> u32 {
+        match self.node.unshare(self.caller, va) {
             Ok(()) => Status::Ok as u32,
             Err(status) => status as u32,
         }

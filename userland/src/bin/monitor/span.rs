@@ -50,6 +50,12 @@ pub const SPANNED: u32 = 40;
 pub const UNSPAN: u32 = 41;
 /// Control op: the answer to [`UNSPAN`]: `a` = the request id.
 pub const UNSPANNED: u32 = 42;
+/// Control op: map object `a` at `b` into program `d`'s replica here;
+/// `c` = the request id << 8 | the rights.
+pub const SHARE: u32 = 43;
+/// Control op: the answer to [`SHARE`]: `a` = the request id, `b` = a
+/// `Status` code.
+pub const SHARED: u32 = 44;
 /// How long the other monitor may take.
 const TIMEOUT_MS: u64 = 10_000;
 /// Pages a program may share (its replica's CNode holds them).
@@ -119,7 +125,7 @@ impl Node {
             described.push((va, frame, rights, desc));
         }
         let mut span = Span { core, objects: Vec::new() };
-        let result = self.share(&described, &mut span);
+        let result = self.share_pages(&described, &mut span);
         // Recorded even if it failed: whatever was shared is revoked when
         // the program ends.
         if let Some(program) = self.children.iter_mut().find(|p| p.id == caller) {
@@ -153,7 +159,7 @@ impl Node {
 
     /// Records `pages` as objects of this core and copies them to the span's
     /// core; the objects, in order.
-    fn share(
+    fn share_pages(
         &mut self,
         pages: &[(usize, CPtr, Rights, CapDesc)],
         span: &mut Span,
@@ -193,13 +199,14 @@ impl Node {
     /// served at once.
     pub fn span_messages(&mut self) -> bool {
         let mut progress = false;
-        while let Some(i) = self.links.control.iter().position(|c| matches!(c.op, SPAN_PAGE | SPAN | UNSPAN))
+        while let Some(i) =
+            self.links.control.iter().position(|c| matches!(c.op, SPAN_PAGE | SPAN | UNSPAN | SHARE))
         {
             let Some(message) = self.links.control.remove(i) else { break };
             progress = true;
             match message.op {
                 SPAN_PAGE => self.span_pages.push(message),
-                SPAN => {
+                SPAN | SHARE => {
                     let deadline =
                         userland::thread::counter() + TIMEOUT_MS * userland::thread::ticks_per_millisecond();
                     self.span_requests.push(Pending { request: message, deadline });
@@ -219,6 +226,15 @@ impl Node {
         let mut i = 0;
         while i < self.span_requests.len() {
             let Pending { request, deadline } = self.span_requests[i];
+            if request.op == SHARE {
+                if self.map_shared(request, deadline) {
+                    self.span_requests.swap_remove(i);
+                    progress = true;
+                } else {
+                    i += 1;
+                }
+                continue;
+            }
             let (from, id) = (request.core, request.c);
             let pages: Vec<Control> =
                 self.span_pages.iter().filter(|p| p.core == from && p.d == id).copied().collect();
@@ -263,6 +279,90 @@ impl Node {
         progress
     }
 
+    /// Maps a shared page into a replica here once its copy is real (or
+    /// answers a failure); whether the request is done.
+    fn map_shared(&mut self, request: Control, deadline: u64) -> bool {
+        let (obj, va, id) = (ObjId(request.a), request.b as usize, request.c >> 8);
+        let rights = Rights::from_bits_truncate((request.c & 0xff) as usize);
+        let copy = self.pool.copy(obj);
+        if copy.is_none() && userland::thread::counter() <= deadline {
+            return false;
+        }
+        let replica = self.replicas.iter_mut().find(|r| r.program == request.d);
+        let status = match (copy, replica) {
+            (None, _) => Status::Timeout,
+            (_, None) => Status::NotFound,
+            (Some(slot), Some(replica)) => match replica.child.map_into_replica(va, CPtr::slot(slot), rights)
+            {
+                Ok(()) => Status::Ok,
+                Err(_) => Status::Failed,
+            },
+        };
+        let answer = Control { op: SHARED, a: id, b: status as u64, ..Control::default() };
+        self.links.control(request.core as usize, answer);
+        true
+    }
+
+    /// Shares program `caller`'s frame in its slot `slot` at `va` with its
+    /// dispatchers on other cores.
+    pub fn share(&mut self, caller: u64, va: u64, slot: usize) -> Result<(), Status> {
+        let program = self.children.iter().find(|p| p.id == caller).ok_or(Status::NotFound)?;
+        if !va.is_multiple_of(PAGE_SIZE as u64) || program.shared.iter().any(|&(v, _)| v == va) {
+            return Err(Status::Exists);
+        }
+        let frame = program.child.slot(slot);
+        let info = Frame::new(frame).identify().map_err(|_| Status::NotFound)?;
+        let unit_base = self.pool.phys(program.unit);
+        let in_unit =
+            info.base >= unit_base && info.base < unit_base + caps::abi::monitor::UNIT_BYTES as usize;
+        if info.size != PAGE_SIZE || !in_unit {
+            return Err(Status::NotFound);
+        }
+        let cores: Vec<usize> = program.spans.iter().map(|s| s.core).collect();
+        let copy = self.pool.slot().map_err(|_| Status::NoMemory)?;
+        CNode::root().copy(copy, frame).map_err(|_| Status::Failed)?;
+        let desc =
+            CapDesc { kind: caps::CapType::Frame as u8, base: info.base as u64, bytes: PAGE_SIZE as u64 };
+        let Some(Outcome::Created(obj)) = self.run(Operation::CapCreate { desc }, TIMEOUT_MS) else {
+            let _ = CNode::root().delete(copy);
+            return Err(Status::Timeout);
+        };
+        self.pool.adopt(obj, copy);
+        if let Some(program) = self.children.iter_mut().find(|p| p.id == caller) {
+            program.shared.push((va, obj));
+        }
+        for core in cores {
+            if self.run(Operation::CapCopy { obj, to: CoreId(core as u8) }, TIMEOUT_MS) != Some(Outcome::Done)
+            {
+                return Err(Status::Timeout);
+            }
+            let request = self.request_id_for_span();
+            let rights = Rights::READ_WRITE.bits() as u64;
+            let share = Control { op: SHARE, a: obj.0, b: va, c: request << 8 | rights, d: caller, core: 0 };
+            self.links.control(core, share);
+            match self.span_answer(SHARED, request) {
+                Some(answer) => Status::check(answer.b as u32)?,
+                None => return Err(Status::Timeout),
+            }
+        }
+        Ok(())
+    }
+
+    /// Unshares program `caller`'s page at `va`: revoked everywhere (every
+    /// other core deletes its copy, which unmaps it, before the revoke
+    /// completes), and this monitor's own copy deleted, so the program can
+    /// reuse the RAM.
+    pub fn unshare(&mut self, caller: u64, va: u64) -> Result<(), Status> {
+        let program = self.children.iter_mut().find(|p| p.id == caller).ok_or(Status::NotFound)?;
+        let at = program.shared.iter().position(|&(v, _)| v == va).ok_or(Status::NotFound)?;
+        let (_, obj) = program.shared.swap_remove(at);
+        if self.run(Operation::CapRevoke { obj }, TIMEOUT_MS) != Some(Outcome::Done) {
+            return Err(Status::Timeout);
+        }
+        self.pool.bury(&self.monitor);
+        Ok(())
+    }
+
     /// Ends a program's dispatcher here (its pages stay until revoked).
     fn unspan_for(&mut self, message: Control) {
         while let Some(i) = self.replicas.iter().position(|r| r.program == message.a) {
@@ -281,6 +381,7 @@ impl Node {
     /// its shared pages are revoked everywhere; only then are its objects
     /// and RAM freed (`Node::destroy_program`).
     pub fn end_spans(&mut self, program: &mut Program) {
+        let shared: Vec<ObjId> = program.shared.drain(..).map(|(_, obj)| obj).collect();
         for span in core::mem::take(&mut program.spans) {
             if self.online_core(span.core) {
                 let request = self.request_id_for_span();
@@ -290,14 +391,20 @@ impl Node {
                     println!("monitor: core {}: core {} did not end a span", self.me, span.core);
                 }
             }
-            for obj in span.objects {
-                let outcome = self.run(Operation::CapRevoke { obj }, TIMEOUT_MS);
-                if outcome != Some(Outcome::Done) {
-                    println!("monitor: core {}: revoke of a shared page: {outcome:?}", self.me);
-                }
-            }
+            revoke_all(self, &span.objects);
         }
+        revoke_all(self, &shared);
         // This core's own copies go once the objects are dead everywhere.
         self.wait_until(TIMEOUT_MS, |node| !node.pool.zombies());
+    }
+}
+
+/// Revokes `objects` (pages a program shared).
+fn revoke_all(node: &mut Node, objects: &[ObjId]) {
+    for &obj in objects {
+        let outcome = node.run(Operation::CapRevoke { obj }, TIMEOUT_MS);
+        if outcome != Some(Outcome::Done) {
+            println!("monitor: core {}: revoke of a shared page: {outcome:?}", node.me);
+        }
     }
 }
