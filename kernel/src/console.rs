@@ -52,6 +52,19 @@ pub fn hand_over(core: usize) -> bool {
     taken
 }
 
+/// Takes the console back from user space on `core` when its console
+/// server ended (its interrupt's binding went): the kernels write the UART
+/// again, so that what comes next (the reason it ended, a panic) is seen.
+/// Lines still in the rings are not printed.
+pub fn take_back(core: usize) -> bool {
+    let interrupts = cpu::disable_interrupts();
+    let guard = CONSOLE.lock.lock();
+    let back = CONSOLE.owner.compare_exchange(core + 1, 0, Ordering::AcqRel, Ordering::Acquire).is_ok();
+    drop(guard);
+    cpu::restore_interrupts(interrupts);
+    back
+}
+
 /// A line's `[c<i> <secs>.<micros>] ` prefix, read once.
 pub struct Prefix {
     index: Option<usize>,

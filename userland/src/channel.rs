@@ -32,13 +32,23 @@ pub struct Lmp {
     fixed: bool,
     /// Sends in a row that found the peer's queue full.
     full: u32,
+    /// Never block: a send into a full queue fails (`Disconnected`).
+    never_wait: bool,
 }
 
 impl Lmp {
     /// The transport over `send` (to the peer) and `receive` (ours, bound
     /// with `event`).
     pub const fn new(send: Endpoint, receive: Endpoint, event: u32) -> Lmp {
-        Lmp { send, receive, event, slot: None, fixed: false, full: 0 }
+        Lmp { send, receive, event, slot: None, fixed: false, full: 0, never_wait: false }
+    }
+
+    /// The same, for a server that must not wait for a client: a reply
+    /// the client's queue has no room for breaks the connection instead
+    /// (a client that never reads cannot stall the server).
+    pub const fn never_waiting(mut self) -> Lmp {
+        self.never_wait = true;
+        self
     }
 
     /// The same, with received capabilities always arriving in root slot
@@ -116,6 +126,9 @@ impl Transport for Lmp {
     }
 
     fn wait(&mut self) -> Result<(), TransportError> {
+        if self.never_wait {
+            return Err(TransportError::Disconnected);
+        }
         match self.full {
             0 => {}
             // The peer must run to make room (the messages that filled its

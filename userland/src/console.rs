@@ -76,10 +76,29 @@ static SINK: AtomicUsize = AtomicUsize::new(0);
 const BUSY_TRIES: usize = 1_000;
 const BUSY_YIELDS: usize = 100;
 
+/// Where this program's panic message goes instead (0: like its lines).
+static PANIC_SINK: AtomicUsize = AtomicUsize::new(0);
+
 /// Sends this program's lines to `sink` from now on (the console server's
-/// own lines cannot go through the ring it reads itself).
-pub fn set_sink(sink: fn(&[u8])) {
+/// own lines cannot go through the ring it reads itself), and its panic
+/// message to `panic_sink` (which must not need the program's state: the
+/// console server writes it to the UART itself).
+pub fn set_sink(sink: fn(&[u8]), panic_sink: fn(&[u8])) {
     SINK.store(sink as usize, Ordering::Release);
+    PANIC_SINK.store(panic_sink as usize, Ordering::Release);
+}
+
+/// Prints the panic message `arguments` (through the panic sink if there
+/// is one).
+pub fn print_panic(arguments: fmt::Arguments<'_>) {
+    let sink = PANIC_SINK.load(Ordering::Acquire);
+    if sink == 0 {
+        let _ = print_line(arguments);
+        return;
+    }
+    // SAFETY: only `set_sink` stores here, and it stores a `fn(&[u8])`.
+    let sink: fn(&[u8]) = unsafe { core::mem::transmute::<usize, fn(&[u8])>(sink) };
+    sink(LineBuffer::format(arguments).as_bytes());
 }
 
 /// Formats `arguments` and prints them as one console line. While the

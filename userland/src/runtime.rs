@@ -80,6 +80,6 @@ macro_rules! entry {
 #[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    crate::println!("panic: {}", info.message());
+    crate::console::print_panic(format_args!("panic: {}", info.message()));
     crate::syscall::exit(PANIC_STATUS as usize)
 }

@@ -38,11 +38,13 @@ pub enum Status {
     BadProgram = 7,
     /// Something else failed.
     Failed = 8,
+    /// Not allowed (ending the caller itself, or the terminal's reader).
+    Refused = 9,
 }
 
 impl Status {
     /// Every status, in code order.
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 10] = [
         Status::Ok,
         Status::NotFound,
         Status::Exists,
@@ -52,6 +54,7 @@ impl Status {
         Status::Timeout,
         Status::BadProgram,
         Status::Failed,
+        Status::Refused,
     ];
 
     /// The status with code `code` (unknown codes are `Failed`).
@@ -71,6 +74,7 @@ impl Status {
             Status::Timeout => "the monitors did not answer in time",
             Status::BadProgram => "not a program this system can run",
             Status::Failed => "failed",
+            Status::Refused => "refused (the caller itself, or the program reading the terminal)",
         }
     }
 

@@ -22,6 +22,9 @@ pub const HELP: &[(&str, &str)] = &[
     ("poweroff", "power the machine off"),
 ];
 
+/// Core numbers are below this (the session reserves `u32::MAX`).
+const MAX_CORE: u32 = 1 << 16;
+
 /// A parsed command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command<'a> {
@@ -77,9 +80,9 @@ pub fn parse(line: &str) -> Result<Command<'_>, String> {
         "poweroff" => simple(Command::PowerOff),
         "spawn" => match rest.as_slice() {
             [program] => Ok(Command::Spawn { program, core: None }),
-            [program, "on", core] => match core.parse() {
-                Ok(core) => Ok(Command::Spawn { program, core: Some(core) }),
-                Err(_) => Err(format!("bad core '{core}' (a number)")),
+            [program, "on", core] => match core.parse::<u32>() {
+                Ok(number) if number < MAX_CORE => Ok(Command::Spawn { program, core: Some(number) }),
+                _ => Err(format!("bad core '{core}' (a number)")),
             },
             _ => Err("usage: spawn <program> [on <core>]".into()),
         },
@@ -131,6 +134,9 @@ mod tests {
         assert!(parse("spawn hello at 3").unwrap_err().starts_with("usage: spawn"));
         assert!(parse("spawn hello on x").unwrap_err().contains("bad core 'x'"));
         assert!(parse("spawn hello on -1").unwrap_err().contains("bad core"));
+        assert!(parse("spawn hello on 4294967295").unwrap_err().contains("bad core"));
+        assert!(parse("spawn hello on 65536").unwrap_err().contains("bad core"));
+        assert_eq!(parse("spawn hello on 65535"), Ok(Command::Spawn { program: "hello", core: Some(65535) }));
         assert!(parse("kill").unwrap_err().starts_with("usage: kill"));
         assert!(parse("kill 3").unwrap_err().contains("bad id '3'"));
         assert!(parse("kill 1 2").unwrap_err().starts_with("usage: kill"));

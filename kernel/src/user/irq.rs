@@ -120,9 +120,18 @@ pub fn fired(me: &CpuDriver, intid: u32) -> bool {
     true
 }
 
-/// Masks `intid` at the distributor (its binding went).
+/// Masks `intid` at the distributor (its binding went). If it was the
+/// console's, bound on the core that took the console, the console server
+/// ended: the kernel takes the console back.
 pub fn mask(intid: u32) {
     if let Some(me) = crate::cpu_driver::current() {
         me.gic.enable_spi(intid, false);
+        let console = intid == me.shared.console_uart.intid && crate::console::owner() == Some(me.index);
+        if console && crate::console::take_back(me.index) {
+            log::warn!(
+                "console: the console server on core {} ended; the kernel writes the console again",
+                me.index
+            );
+        }
     }
 }

@@ -54,7 +54,11 @@ fn main(core: usize, cores: usize) -> i32 {
         return 1;
     }
     let mut shell = Shell { session: session::connect(), core };
-    shell.out(&format!("mk shell on core {core} ({cores} cores online); type help for the commands\n"));
+    let banner = format!("mk shell on core {core} ({cores} cores online); type help for the commands\n");
+    if !matches!(shell.session.write(&banner), Ok(0)) {
+        userland::println!("shell: no terminal on core {core} (the console's core has it)");
+        return 3;
+    }
     loop {
         shell.out(PROMPT);
         let Some(line) = shell.read_line() else {
@@ -245,6 +249,9 @@ impl Shell {
     }
 
     fn spawn(&mut self, program: &str, core: Option<u32>) {
+        if program.len() > 16 {
+            return self.error(&format!("spawn {program}: {}", Status::NotFound.message()));
+        }
         match self.session.spawn(program, core.unwrap_or(THIS_CORE)) {
             Ok((code, id)) => match Status::check(code) {
                 Ok(()) => {

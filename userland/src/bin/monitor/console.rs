@@ -64,6 +64,35 @@ fn own_print(line: &[u8]) {
     OWN_LINES.lock().push_back(text);
 }
 
+/// Progress through an input escape sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Escape {
+    None,
+    /// ESC seen.
+    Started,
+    /// ESC `[` (or `O`) seen: parameters until a final byte.
+    Sequence,
+}
+
+/// The UART's registers, for [`panic_print`].
+static UART: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// This program's panic message: straight to the UART (the console's state
+/// may be what broke; nothing would drain a queue any more).
+fn panic_print(line: &[u8]) {
+    let uart = UART.load(core::sync::atomic::Ordering::Acquire);
+    for &byte in line.iter().chain(b"\r\n") {
+        // SAFETY: `uart` is the UART's register page, mapped as device
+        // memory for good by `Console::take` before this sink was set.
+        unsafe {
+            while ((uart + FR) as *const u32).read_volatile() & FR_TXFF != 0 {
+                core::hint::spin_loop();
+            }
+            ((uart + DR) as *mut u32).write_volatile(u32::from(byte));
+        }
+    }
+}
+
 /// The console server's state.
 pub struct Console {
     uart: usize,
@@ -76,6 +105,8 @@ pub struct Console {
     echoed: usize,
     /// The last input byte was a CR (a LF right after it is the same line end).
     after_cr: bool,
+    /// Where in an escape sequence the input is.
+    escape: Escape,
     /// Whole input lines not yet read, and whether each was echoed.
     lines: VecDeque<(String, bool)>,
     /// The program waiting for a line.
@@ -93,8 +124,9 @@ impl Console {
         let frame_slot = allocator::allocate_slot()?;
         let irq_slot = allocator::allocate_slot()?;
         let device = kernel.console(CPtr::slot(userland::cptr::ROOT_CNODE_SLOT), frame_slot, irq_slot)?;
-        userland::console::set_sink(own_print);
         let uart = window.map(&[frame_slot])? + device.offset;
+        UART.store(uart, core::sync::atomic::Ordering::Release);
+        userland::console::set_sink(own_print, panic_print);
         let irq = Irq::at(irq_slot);
         irq.bind(EVENT_CONSOLE as _)?;
         let rings = (0..listed)
@@ -116,6 +148,7 @@ impl Console {
             partial: (0..listed).map(|_| Vec::new()).collect(),
             typing: Vec::new(),
             echoed: 0,
+            escape: Escape::None,
             after_cr: false,
             lines: VecDeque::new(),
             reader: None,
@@ -196,8 +229,15 @@ impl Console {
     ///
     /// Input is echoed only while a program reads: what was typed ahead
     /// is echoed when it is read (after the reader's prompt, where it
-    /// belongs).
+    /// belongs). While one program waits for a line, another's request
+    /// gets none.
     pub fn take_line(&mut self, wakeups: Endpoint) -> Option<String> {
+        // One reader at a time: while one waits, another gets nothing (and
+        // is not woken); the reader keeps the terminal until it has a line
+        // or ends.
+        if self.reader.is_some_and(|r| r != wakeups) {
+            return None;
+        }
         match self.lines.pop_front() {
             Some((line, echoed)) => {
                 if !echoed {
@@ -221,6 +261,11 @@ impl Console {
         self.echoed = self.typing.len();
     }
 
+    /// The events endpoint of the program waiting for a line.
+    pub fn reader(&self) -> Option<Endpoint> {
+        self.reader
+    }
+
     /// A program that ended no longer reads.
     pub fn forget_reader(&mut self, wakeups: Endpoint) {
         if self.reader == Some(wakeups) {
@@ -237,20 +282,27 @@ impl Console {
     pub fn poll(&mut self) -> bool {
         let mut progress = self.drain_rings();
         let frame = dispatch::own_frame();
+        // The kernel masked the interrupt when it set the event, so it
+        // cannot fire again before the `ack` below: reading and clearing
+        // the bit here loses nothing.
         let fired = frame.is_some_and(|f| f.events() & (1 << EVENT_CONSOLE) != 0);
-        if fired || self.get(FR) & FR_RXFE == 0 {
+        if fired {
             if let Some(frame) = frame {
                 frame.clear_events(1 << EVENT_CONSOLE);
             }
+        }
+        if fired || self.get(FR) & FR_RXFE == 0 {
+            // Cleared before the FIFO is read, so a byte that arrives while
+            // it is read raises the interrupt again.
+            self.set(ICR, RXIM | RTIM);
             while self.get(FR) & FR_RXFE == 0 {
                 let byte = self.get(DR) as u8;
                 self.typed(byte);
             }
-            self.set(ICR, RXIM | RTIM);
-            if fired {
-                let _ = self.irq.ack();
-            }
             progress = true;
+        }
+        if fired {
+            let _ = self.irq.ack();
         }
         progress
     }
@@ -295,6 +347,16 @@ impl Console {
 
     /// One byte typed.
     fn typed(&mut self, byte: u8) {
+        // Escape sequences (cursor keys and the like: ESC, then `[` or `O`
+        // and parameters, up to a final byte) are dropped whole.
+        match (self.escape, byte) {
+            (Escape::None, 0x1b) => return self.escape = Escape::Started,
+            (Escape::Started, b'[' | b'O') => return self.escape = Escape::Sequence,
+            (Escape::Started, _) => return self.escape = Escape::None,
+            (Escape::Sequence, 0x40..=0x7e) => return self.escape = Escape::None,
+            (Escape::Sequence, _) => return,
+            (Escape::None, _) => {}
+        }
         let after_cr = core::mem::replace(&mut self.after_cr, byte == b'\r');
         match byte {
             b'\n' if after_cr => {}
@@ -310,10 +372,13 @@ impl Console {
                 if self.lines.len() < LINES_MAX {
                     self.lines.push_back((line, reading));
                 } else {
+                    // Nobody read the lines before: this one is dropped,
+                    // with the bell.
                     self.dropped += 1;
+                    self.put(0x07);
                 }
                 if let Some(reader) = self.reader.take() {
-                    let _ = reader.send(&Message { words: [1, 0, 0, 0, 0, 0, 0, 0], cap: None }, false);
+                    wake(reader);
                 }
             }
             0x08 | 0x7f => self.erase(),
@@ -327,4 +392,10 @@ impl Console {
             _ => {}
         }
     }
+}
+
+/// Wakes the reader whose events endpoint is `reader` (a full endpoint
+/// means it has wake-ups waiting already).
+fn wake(reader: Endpoint) {
+    let _ = reader.send(&Message { words: [1, 0, 0, 0, 0, 0, 0, 0], cap: None }, false);
 }

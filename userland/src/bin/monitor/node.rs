@@ -56,6 +56,8 @@ pub const SPAWN_NOT_FOUND: u64 = 1;
 pub const SPAWN_FAILED: u64 = 2;
 /// It faulted or was destroyed.
 pub const SPAWN_CRASHED: u64 = 3;
+/// [`SPAWNED`] result: not a program this system runs.
+pub const SPAWN_BAD_PROGRAM: u64 = 5;
 /// [`SPAWNED`] result: the program was killed.
 pub const SPAWN_KILLED: u64 = 4;
 /// [`SPAWN`]'s `d` flag: answer [`STARTED`] as soon as the program runs.
@@ -381,6 +383,11 @@ pub struct Node {
     pub(crate) next_request: u64,
     /// Services of programs that ended, to unregister and revoke.
     pub(crate) retiring: Vec<crate::programs::Service>,
+    /// The program whose session request is being served.
+    pub(crate) serving: Option<u64>,
+    /// Services this core claimed for a client: the claim, the service's
+    /// name and its port (the claim goes when that channel does).
+    pub(crate) claims: Vec<(monitor::Name, monitor::Name, u32)>,
     /// The last `ps` list gathered from every monitor.
     pub(crate) listing: Vec<(u64, [u8; 16])>,
     /// The console, on the core that took it.
@@ -474,6 +481,8 @@ impl Node {
             next_program: 1,
             next_request: 1,
             retiring: Vec::new(),
+            claims: Vec::new(),
+            serving: None,
             listing: Vec::new(),
             console: None,
             session_slot: userland::allocator::allocate_slot()?,
@@ -646,7 +655,11 @@ impl Node {
             }
             Err(error) => {
                 self.release_unit(unit);
-                let result = if error == SpawnError::NotFound { SPAWN_NOT_FOUND } else { SPAWN_FAILED };
+                let result = match error {
+                    SpawnError::NotFound => SPAWN_NOT_FOUND,
+                    SpawnError::BadElf | SpawnError::NoModules => SPAWN_BAD_PROGRAM,
+                    _ => SPAWN_FAILED,
+                };
                 if error != SpawnError::NotFound {
                     println!("monitor: core {}: cannot spawn {name:?}: {error:?}", self.me);
                 }
@@ -732,9 +745,11 @@ impl Node {
         if let Some(console) = self.console.as_mut() {
             console.forget_reader(program.child.wakeups);
         }
-        if !program.spans.is_empty() || !program.shared.is_empty() {
+        if !program.spans.is_empty() || !program.shared.is_empty() || self.serving == Some(program.id) {
             // Stopped now; freed once its other dispatchers and shared
-            // pages are gone (`end_dying`, from the serving loop).
+            // pages are gone, and its session request (if one is being
+            // served: the reply must not reach a program made in its
+            // place) is answered (`end_dying`, from the serving loop).
             let _ = program.child.cnode.delete(caps::abi::slot::DISPATCHER as usize);
             self.dying.push((program, result, value));
             return;
@@ -777,6 +792,7 @@ impl Node {
                     || node.sessions_pending()
                     || !node.retiring.is_empty()
                     || !node.dying.is_empty()
+                    || node.stale_claim()
             });
             // Requests (served by `poll`); then answers that came too late
             // for their request, and test steps nobody asks a serving

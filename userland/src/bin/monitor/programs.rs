@@ -22,8 +22,8 @@ use userland::spawn::Child;
 use userland::{dispatch, println};
 
 use crate::node::{
-    pack_name, Control, Node, EVENT_SESSION, KILL, KILLED, PS, PS_END, PS_ENTRY, SPAWN, SPAWN_KILLED,
-    SPAWN_NOT_FOUND, SPAWN_OK, SPAWN_TELL_START, STARTED,
+    pack_name, Control, Node, EVENT_SESSION, KILL, KILLED, PS, PS_END, PS_ENTRY, SPAWN, SPAWN_BAD_PROGRAM,
+    SPAWN_KILLED, SPAWN_NOT_FOUND, SPAWN_OK, SPAWN_TELL_START, STARTED,
 };
 
 /// How long a request to other monitors may take.
@@ -69,8 +69,9 @@ impl Program {
         name: [u8; 16],
         receive_slot: usize,
     ) -> Program {
-        let transport =
-            Lmp::new(child.replies, child.requests, EVENT_SESSION).with_receive_slot(receive_slot);
+        let transport = Lmp::new(child.replies, child.requests, EVENT_SESSION)
+            .with_receive_slot(receive_slot)
+            .never_waiting();
         Program {
             requester,
             request,
@@ -88,8 +89,10 @@ impl Program {
 
 /// A registry entry (and the channel behind it) to retire.
 pub struct Service {
-    /// The name registered.
+    /// The name (registered only if `registered`).
     pub name: Name,
+    /// Whether the name was registered.
+    pub registered: bool,
     /// The channel's frames (none for a claim).
     pub objects: Vec<ObjId>,
     /// The pool unit the frames came from.
@@ -144,7 +147,9 @@ impl Node {
                 else {
                     continue;
                 };
+                self.serving = Some(id);
                 let result = session.poll_one(&mut Handler { node: self, caller: id });
+                self.serving = None;
                 // A capability no request carries (the interface has none).
                 let _ = CNode::root().delete(self.session_slot);
                 served |= matches!(result, Ok(Some(_)));
@@ -251,24 +256,57 @@ impl Node {
         self.listing = listing;
     }
 
-    /// Unregisters and revokes what ended programs left.
+    /// Unregisters and revokes what ended programs left, and drops this
+    /// core's claims of services that are gone.
     pub fn retire(&mut self) {
         while let Some(service) = self.retiring.pop() {
-            let _ = self.run(Operation::Unregister { name: service.name }, TIMEOUT_MS);
+            if service.registered {
+                let _ = self.run(Operation::Unregister { name: service.name }, TIMEOUT_MS);
+            }
+            let mut revoked = true;
             for &obj in &service.objects {
                 let outcome = self.run(Operation::CapRevoke { obj }, TIMEOUT_MS);
                 if outcome != Some(Outcome::Done) {
                     println!("monitor: core {}: revoke of a service channel: {outcome:?}", self.me);
+                    revoked = false;
                 }
             }
             if let Some(unit) = service.unit {
-                // The unit is free once this core's own copies are gone.
-                let objects = service.objects.clone();
-                self.wait_until(TIMEOUT_MS, |node| objects.iter().all(|&obj| node.pool.copy(obj).is_none()));
-                if service.objects.iter().all(|&obj| self.pool.copy(obj).is_none()) {
+                // The unit is free once every copy is gone everywhere and
+                // this core's own are buried; if a revoke did not complete,
+                // it stays taken for good rather than be reused under
+                // another core's mapping.
+                self.pool.bury(&self.monitor);
+                if revoked && service.objects.iter().all(|&obj| self.pool.copy(obj).is_none()) {
                     self.release_unit(unit);
+                } else {
+                    println!("monitor: core {}: a service's RAM unit {unit} is kept out of use", self.me);
                 }
             }
+        }
+        self.drop_stale_claims();
+    }
+
+    /// Whether a claim of this core's is for a channel that is gone.
+    pub fn stale_claim(&self) -> bool {
+        self.claims
+            .iter()
+            .any(|&(_, service, port)| self.monitor.lookup(service).is_none_or(|p| p.port != port))
+    }
+
+    /// Unregisters this core's claims whose service is gone (or is another
+    /// channel by now): a claim lives as long as the channel it claims, so
+    /// a used channel is never bound again.
+    fn drop_stale_claims(&mut self) {
+        let mut i = 0;
+        while i < self.claims.len() {
+            let (claim, service, port) = self.claims[i];
+            if self.monitor.lookup(service).is_some_and(|p| p.port == port) {
+                i += 1;
+                continue;
+            }
+            self.claims.swap_remove(i);
+            let _ = self.run(Operation::Unregister { name: claim }, TIMEOUT_MS);
         }
     }
 
@@ -280,7 +318,7 @@ impl Node {
             return Err(Status::Exists);
         }
         let unit = self.take_unit().ok_or(Status::NoMemory)?;
-        let mut service = Service { name, objects: Vec::new(), unit: Some(unit) };
+        let mut service = Service { name, registered: false, objects: Vec::new(), unit: Some(unit) };
         let result = self.make_service(caller, name, &mut service);
         // Whatever was made is undone when the caller ends (or now).
         match self.children.iter_mut().find(|p| p.id == caller) {
@@ -295,9 +333,13 @@ impl Node {
         let frames = self.pool.frames(unit, CHANNEL_PAGES).map_err(|_| Status::NoMemory)?;
         let others: Vec<CoreId> =
             self.monitor.replica().online().iter().filter(|&c| c != CoreId(self.me as u8)).collect();
-        for &(slot, desc) in &frames {
+        for (i, &(slot, desc)) in frames.iter().enumerate() {
             let Some(Outcome::Created(obj)) = self.run(Operation::CapCreate { desc }, TIMEOUT_MS) else {
-                let _ = CNode::root().delete(slot);
+                // The frames not recorded yet go now (the recorded ones
+                // when the service is retired).
+                for &(slot, _) in &frames[i..] {
+                    let _ = CNode::root().delete(slot);
+                }
                 return Err(Status::Timeout);
             };
             self.pool.adopt(obj, slot);
@@ -310,7 +352,7 @@ impl Node {
         }
         let port = Port { core: CoreId(self.me as u8), port: service.objects[0].0 as u32 };
         match self.run(Operation::Register { name, endpoint: port }, TIMEOUT_MS) {
-            Some(Outcome::Done) => {}
+            Some(Outcome::Done) => service.registered = true,
             Some(Outcome::Failed(_)) => return Err(Status::Exists),
             _ => return Err(Status::Timeout),
         }
@@ -330,17 +372,15 @@ impl Node {
         let name = service_name(name).ok_or(Status::NotFound)?;
         let port = self.monitor.lookup(name).ok_or(Status::NotFound)?;
         let claim = claim_of(name);
-        let me = Port { core: CoreId(self.me as u8), port: 0 };
+        let me = Port { core: CoreId(self.me as u8), port: port.port };
         match self.run(Operation::Register { name: claim, endpoint: me }, TIMEOUT_MS) {
             Some(Outcome::Done) => {}
             Some(Outcome::Failed(_)) => return Err(Status::Exists),
             _ => return Err(Status::Timeout),
         }
-        let claim = Service { name: claim, objects: Vec::new(), unit: None };
-        match self.children.iter_mut().find(|p| p.id == caller) {
-            Some(program) => program.services.push(claim),
-            None => self.retiring.push(claim),
-        }
+        // Kept until the service's channel is gone (`drop_stale_claims`),
+        // whether the client lives that long or not.
+        self.claims.push((claim, name, port.port));
         let server = u64::from(port.core.0) << 32;
         let frames: Option<Vec<CPtr>> = (0..CHANNEL_PAGES as u64)
             .map(|i| self.pool.copy(ObjId(server | (u64::from(port.port) + i))).map(CPtr::slot))
@@ -364,13 +404,21 @@ impl Node {
         match self.answer(&[STARTED], id) {
             Some(answer) if answer.b == SPAWN_OK => Ok(answer.c),
             Some(answer) if answer.b == SPAWN_NOT_FOUND => Err(Status::NotFound),
-            Some(_) => Err(Status::BadProgram),
+            Some(answer) if answer.b == SPAWN_BAD_PROGRAM => Err(Status::BadProgram),
+            // Out of RAM, slots, or a per-core kernel limit.
+            Some(_) => Err(Status::NoMemory),
             None => Err(Status::Timeout),
         }
     }
 
-    /// Ends program `id` wherever it runs.
-    fn kill_program(&mut self, id: u64) -> Status {
+    /// Ends program `id` wherever it runs (not the caller itself, nor the
+    /// program reading the terminal: the system would be left without it).
+    fn kill_program(&mut self, caller: u64, id: u64) -> Status {
+        let reader = self.console.as_ref().and_then(|c| c.reader());
+        let reads = self.children.iter().any(|p| p.id == id && Some(p.child.wakeups) == reader);
+        if id == caller || reads {
+            return Status::Refused;
+        }
         let (core, _) = split_id(id);
         let core = core as usize;
         if core == self.me {
@@ -431,7 +479,7 @@ impl SessionServer for Handler<'_> {
     }
 
     fn kill(&mut self, id: u64) -> u32 {
-        self.node.kill_program(id) as u32
+        self.node.kill_program(self.caller, id) as u32
     }
 
     fn ps(&mut self, index: u32) -> (bool, u64, Str<16>) {

@@ -382,6 +382,7 @@ impl Node {
     /// and RAM freed (`Node::destroy_program`).
     pub fn end_spans(&mut self, program: &mut Program) {
         let shared: Vec<ObjId> = program.shared.drain(..).map(|(_, obj)| obj).collect();
+        let revoked_any = !shared.is_empty() || !program.spans.is_empty();
         for span in core::mem::take(&mut program.spans) {
             if self.online_core(span.core) {
                 let request = self.request_id_for_span();
@@ -395,7 +396,9 @@ impl Node {
         }
         revoke_all(self, &shared);
         // This core's own copies go once the objects are dead everywhere.
-        self.wait_until(TIMEOUT_MS, |node| !node.pool.zombies());
+        if revoked_any {
+            self.wait_until(TIMEOUT_MS, |node| !node.pool.zombies());
+        }
     }
 }
 
