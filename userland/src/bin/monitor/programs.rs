@@ -150,8 +150,11 @@ impl Node {
                 self.serving = Some(id);
                 let result = session.poll_one(&mut Handler { node: self, caller: id });
                 self.serving = None;
-                // A capability no request carries (the interface has none).
-                let _ = CNode::root().delete(self.session_slot);
+                // A capability no request carries (the interface has none)
+                // makes the request rejected: it is deleted then.
+                if !matches!(result, Ok(None) | Ok(Some(stubs::Served::Handled { .. }))) {
+                    let _ = CNode::root().delete(self.session_slot);
+                }
                 served |= matches!(result, Ok(Some(_)));
                 if let Some(program) = self.children.iter_mut().find(|p| p.id == id) {
                     match result {
