@@ -234,6 +234,18 @@ fn bad_input_gets_one_error_line() {
         assert_eq!(lines.last().map(String::as_str), Some(error), "{line}: {lines:?}");
         assert_eq!(lines.iter().filter(|l| l.contains("error")).count(), 1, "{line}: {lines:?}");
     }
+    // A program that misuses its session (bad names, ids, cores, frames, a
+    // malformed message, a capability where none belongs) gets refusals,
+    // and its monitor (on either core) goes on serving.
+    for core in 0..2 {
+        command_all(
+            &mut qemu,
+            &format!("spawn badsession on {core}"),
+            &["started badsession", "badsession: 17 refusals, the monitor still answers: ok"],
+        );
+    }
+    command(&mut qemu, "ps", "programs");
+
     // Lines end at CR, LF or CRLF: each gives one command (no empty extra
     // one between).
     for end in ["\r", "\n", "\r\n"] {
