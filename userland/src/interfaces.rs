@@ -91,9 +91,11 @@ stubs::interface! {
         rpc spawn(program: Str<16>, core: u32) -> (status: u32, id: u64);
         /// Ends the program `id`.
         rpc kill(id: u64) -> (status: u32);
-        /// The `index`-th program running on any core (index 0 takes a
-        /// fresh list from every monitor).
-        rpc ps(index: u32) -> (found: bool, id: u64, name: Str<16>);
+        /// The `index`-th dispatcher of a program running on any core
+        /// (index 0 takes a fresh list from every monitor): the program's
+        /// id, the core it runs on (a program that spans cores has one
+        /// entry per core) and its name.
+        rpc ps(index: u32) -> (found: bool, id: u64, core: u32, name: Str<16>);
         /// The `index`-th capability the monitors track across cores:
         /// its owner, type, physical range, the cores holding copies and
         /// whether a revoke is under way.

@@ -168,8 +168,7 @@ impl Shell {
     fn ps(&mut self) {
         let mut text = String::from("ID      CORE  PROGRAM\n");
         let mut index = 0;
-        while let Ok((true, id, name)) = self.session.ps(index) {
-            let (core, _) = session::split_id(id);
+        while let Ok((true, id, core, name)) = self.session.ps(index) {
             let _ = writeln!(text, "{:<7} {core:<5} {}", format!("{}", Id(id)), name.as_str());
             index += 1;
         }

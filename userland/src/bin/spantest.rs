@@ -85,6 +85,23 @@ fn main(core: usize, _cores: usize) -> i32 {
         println!("spantest: a second span to core {} was not refused", targets[0]);
         return 3;
     }
+    // `ps` lists the program once per core it runs on.
+    let mut listed: Vec<(u64, u32, bool)> = Vec::new();
+    let mut index = 0;
+    while let Ok((true, id, on, name)) = session.ps(index) {
+        listed.push((id, on, name.as_str() == "spantest"));
+        index += 1;
+    }
+    let own = listed.iter().find(|&&(id, on, named)| named && on == core as u32 && id >> 32 == core as u64);
+    let own = own.map(|&(id, _, _)| id);
+    let mut cores_listed: Vec<u32> = listed.iter().filter(|e| Some(e.0) == own).map(|e| e.1).collect();
+    cores_listed.sort_unstable();
+    let mut expected: Vec<u32> = targets.iter().map(|&c| c as u32).chain([core as u32]).collect();
+    expected.sort_unstable();
+    if cores_listed != expected {
+        println!("spantest: ps lists it on cores {cores_listed:?}, expected {expected:?}");
+        return 7;
+    }
     let mut threads = Vec::new();
     for (n, &target) in targets.iter().enumerate() {
         for k in 0..PER_CORE {

@@ -389,7 +389,7 @@ pub struct Node {
     /// name and its port (the claim goes when that channel does).
     pub(crate) claims: Vec<(monitor::Name, monitor::Name, u32)>,
     /// The last `ps` list gathered from every monitor.
-    pub(crate) listing: Vec<(u64, [u8; 16])>,
+    pub(crate) listing: Vec<(u64, u32, [u8; 16])>,
     /// The console, on the core that took it.
     pub(crate) console: Option<crate::console::Console>,
     /// Where a capability sent on a session lands (and is deleted).

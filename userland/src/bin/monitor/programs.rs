@@ -194,7 +194,9 @@ impl Node {
     /// Serves a [`PS`]: one entry per program, then the end.
     pub fn list_for(&mut self, request: Control) {
         let to = request.core as usize;
-        let entries: Vec<(u64, [u8; 16])> = self.children.iter().map(|p| (p.id, p.name)).collect();
+        let mut entries: Vec<(u64, [u8; 16])> = self.children.iter().map(|p| (p.id, p.name)).collect();
+        // Dispatchers here of programs that span cores from elsewhere.
+        entries.extend(self.replicas.iter().map(|r| (r.program, name_bytes("(span)"))));
         for &(id, name) in &entries {
             let (lo, hi) = pack_name(text(&name));
             self.links.control(
@@ -247,7 +249,7 @@ impl Node {
             {
                 if let Some(c) = node.links.control.remove(i) {
                     if c.op == PS_ENTRY {
-                        listing.push((c.a, unpack(c.b, c.c)));
+                        listing.push((c.a, c.core, unpack(c.b, c.c)));
                     } else {
                         ended += 1;
                     }
@@ -255,7 +257,7 @@ impl Node {
             }
             ended == cores.len()
         });
-        listing.sort_by_key(|&(id, _)| id);
+        listing.sort_by_key(|&(id, core, _)| (id, core));
         self.listing = listing;
     }
 
@@ -485,13 +487,13 @@ impl SessionServer for Handler<'_> {
         self.node.kill_program(self.caller, id) as u32
     }
 
-    fn ps(&mut self, index: u32) -> (bool, u64, Str<16>) {
+    fn ps(&mut self, index: u32) -> (bool, u64, u32, Str<16>) {
         if index == 0 {
             self.node.gather();
         }
         match self.node.listing.get(index as usize) {
-            Some(&(id, name)) => (true, id, Str::from_text(text(&name)).unwrap_or_default()),
-            None => (false, 0, Str::default()),
+            Some(&(id, core, name)) => (true, id, core, Str::from_text(text(&name)).unwrap_or_default()),
+            None => (false, 0, 0, Str::default()),
         }
     }
 
