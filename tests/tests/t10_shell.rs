@@ -200,6 +200,7 @@ fn every_command_on_eight_cores() {
             "started spantest as 5.",
             "spantest: 6 threads on cores 0,1,2 shared the memory of core 5: ok",
             "spantest: page 0x80001ff000 shared with cores 0,1,2, unmapped on every core, RAM reused: ok",
+            "spantest: one thread ran on cores 5,0,1,2 in turn, moved by message: ok",
         ],
     );
     qemu.next_with("exit: core=5 program=spantest status=0", ANSWER);
@@ -290,6 +291,7 @@ fn shell_on_rpi4() {
             "started spantest",
             "spantest: 6 threads on cores 0,1,3 shared the memory of core 2: ok",
             "spantest: page 0x80001ff000 shared with cores 0,1,3, unmapped on every core, RAM reused: ok",
+            "spantest: one thread ran on cores 2,0,1,3 in turn, moved by message: ok",
         ],
     );
     power_off(qemu);

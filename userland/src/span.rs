@@ -110,6 +110,33 @@ pub fn unshare(session: &mut SessionClient<Lmp>, va: usize) -> Result<(), Status
     session.unshare(va as u64).map_err(|_| Status::Failed).and_then(Status::check)
 }
 
+/// Message kinds (word 1 of a request): a job, or a thread moving there.
+const JOB: u64 = 0;
+const ADOPT: u64 = 1;
+
+/// Sends `words` to `core`'s dispatcher, waiting while its ring is full;
+/// `false` if the program does not span to `core`.
+fn send(core: usize, words: &[u64; 7]) -> bool {
+    loop {
+        let mut senders = SENDERS.lock();
+        let Some((_, sender)) = senders.iter_mut().find(|(c, _)| *c == core) else { return false };
+        if sender.try_send_words(words).is_ok() {
+            return true;
+        }
+        drop(senders);
+        syscall::yield_now();
+    }
+}
+
+/// Moves the calling thread to this program's dispatcher on `core`: when
+/// this returns it runs there. The thread must run on a stack every core
+/// of the program maps (the heap or statics: not the first dispatcher's own
+/// stack), under this dispatcher's thread runtime (`thread::init`), and
+/// must not be joined.
+pub fn migrate(core: usize) -> Result<(), Status> {
+    thread::hand_off(|tcb| send(core, &[tcb as u64, ADOPT, 0, 0, 0, 0, 0])).map_err(|_| Status::NotFound)
+}
+
 /// Starts `entry(argument)` in a new thread of this program's dispatcher on
 /// `core` (spanned there with [`start`]).
 pub fn spawn_on(core: usize, entry: fn(usize) -> usize, argument: usize) -> Result<RemoteThread, Status> {
@@ -119,21 +146,12 @@ pub fn spawn_on(core: usize, entry: fn(usize) -> usize, argument: usize) -> Resu
         result: AtomicUsize::new(0),
         done: AtomicBool::new(false),
     }));
-    let words = [job as u64, 0, 0, 0, 0, 0, 0];
-    loop {
-        let mut senders = SENDERS.lock();
-        let Some((_, sender)) = senders.iter_mut().find(|(c, _)| *c == core) else {
-            // SAFETY: made just above, never shared.
-            drop(unsafe { Box::from_raw(job) });
-            return Err(Status::NotFound);
-        };
-        match sender.try_send_words(&words) {
-            Ok(()) => return Ok(RemoteThread(job)),
-            Err(_) => {
-                drop(senders);
-                syscall::wait(thread::counter() + thread::ticks_per_millisecond());
-            }
-        }
+    if send(core, &[job as u64, JOB, 0, 0, 0, 0, 0]) {
+        Ok(RemoteThread(job))
+    } else {
+        // SAFETY: made just above, never shared.
+        drop(unsafe { Box::from_raw(job) });
+        Err(Status::NotFound)
     }
 }
 
@@ -197,8 +215,15 @@ pub extern "C" fn dispatcher_entry(frame: usize, core: usize) -> ! {
                     }
                 }
             }
-            if slot.is_none() {
-                let Ok(message) = receiver.try_recv() else { continue };
+            while slot.is_none() {
+                let Ok(message) = receiver.try_recv() else { break };
+                if message.words[1] == ADOPT {
+                    // SAFETY: a thread `migrate` handed to this dispatcher.
+                    if unsafe { thread::adopt(message.words[0] as usize) }.is_err() {
+                        crate::println!("span: core {core}: cannot take a thread in");
+                    }
+                    continue;
+                }
                 let job = message.words[0] as usize;
                 slots[i].job.store(job, Ordering::Relaxed);
                 slots[i].finished.store(false, Ordering::Relaxed);

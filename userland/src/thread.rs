@@ -59,7 +59,9 @@ struct Context {
     sp: u64,
     /// d8..d15.
     d: [u64; 8],
-    _pad: u64,
+    /// Set (release) by the marked switches once the rest is saved: a
+    /// thread handed to another dispatcher runs there only after it.
+    saved: u64,
 }
 
 /// FP/SIMD registers.
@@ -494,6 +496,12 @@ fn next_ready(runtime: &mut Runtime) -> *mut Tcb {
 /// The running thread stops (already queued somewhere, or done); runs the
 /// next one. Called disabled; returns, enabled, when this thread runs again.
 fn block_current(runtime: &mut Runtime) {
+    switch_away(runtime, false);
+}
+
+/// [`block_current`]; `marked`: the thread's context says when it is saved
+/// (it is handed to another dispatcher, which runs it only then).
+fn switch_away(runtime: &mut Runtime, marked: bool) {
     let current = runtime.current;
     let next = next_ready(runtime);
     if next == current {
@@ -511,11 +519,75 @@ fn block_current(runtime: &mut Runtime) {
             (*next).preempted = false;
             *runtime.frame.enabled_area() = (*next).full;
             arch::load_fp(&(*next).fp);
-            arch::save_and_resume(&mut (*current).ctx);
+            if marked {
+                arch::save_and_resume_marked(&mut (*current).ctx);
+            } else {
+                arch::save_and_resume(&mut (*current).ctx);
+            }
+        } else if marked {
+            arch::switch_marked(
+                &mut (*current).ctx,
+                &(*next).ctx,
+                next as usize,
+                runtime.frame.disabled_flag(),
+            );
         } else {
             arch::switch(&mut (*current).ctx, &(*next).ctx, next as usize, runtime.frame.disabled_flag());
         }
     }
+}
+
+/// Moves the running thread to another dispatcher of this program (one on
+/// another core, in a replica of this address space): `send` gets its
+/// control block's address and sends it there (`true`: sent), where
+/// [`adopt`] queues it once its registers are saved; this returns on that
+/// dispatcher. The thread's stack and control block must be memory every
+/// replica maps (the heap, statics), and nobody may `join` it (its end is
+/// seen where it ends).
+pub fn hand_off(send: impl FnOnce(usize) -> bool) -> Result<()> {
+    let runtime = runtime()?;
+    runtime.frame.disable();
+    let current = runtime.current;
+    // SAFETY: our own TCB; the `saved` word is cleared before the address
+    // leaves (the send publishes it with release ordering).
+    unsafe {
+        core::ptr::addr_of_mut!((*current).ctx.saved).write_volatile(0);
+        (*current).state = BLOCKED;
+    }
+    if !send(current as usize) {
+        // SAFETY: our own TCB.
+        unsafe { (*current).state = RUNNING };
+        runtime.frame.enable();
+        return Err(Error::LimitReached);
+    }
+    switch_away(runtime, true);
+    Ok(())
+}
+
+/// Queues a thread another dispatcher handed over ([`hand_off`]) on this
+/// one, once its registers are saved.
+///
+/// # Safety
+/// `tcb` must be a control block [`hand_off`] sent, adopted once.
+pub unsafe fn adopt(tcb: usize) -> Result<()> {
+    let runtime = runtime()?;
+    let tcb = tcb as *mut Tcb;
+    // SAFETY: a live TCB in memory both dispatchers map (the caller's
+    // promise); the word is only ever accessed atomically once shared.
+    let saved = unsafe { core::sync::atomic::AtomicU64::from_ptr(core::ptr::addr_of_mut!((*tcb).ctx.saved)) };
+    while saved.load(core::sync::atomic::Ordering::Acquire) == 0 {
+        core::hint::spin_loop();
+    }
+    runtime.frame.disable();
+    // SAFETY: saved, and handed to this dispatcher alone; its runtime
+    // pointer is the runtime's address, which is this one's here.
+    unsafe {
+        (*tcb).runtime = runtime as *mut Runtime;
+        (*tcb).state = READY;
+    }
+    runtime.ready.push(tcb);
+    runtime.frame.enable();
+    Ok(())
 }
 
 /// A new thread starts here (from the trampoline, enabled).
@@ -826,6 +898,25 @@ mod arch {
         "    mov x2, x1",
         "    mov x1, x0",
         "    b mk_thread_load_common",
+        // The same as switch and save_and_resume, and then the context's
+        // `saved` word set (release): for a thread handed to another
+        // dispatcher, which waits for it.
+        ".global mk_thread_switch_marked",
+        "mk_thread_switch_marked:",
+        "    MK_SAVE_CONTEXT",
+        "    mov x9, #1",
+        "    add x10, x0, #168",
+        "    stlr x9, [x10]",
+        "    b mk_thread_load_common",
+        ".global mk_thread_save_resume_marked",
+        "mk_thread_save_resume_marked:",
+        "    MK_SAVE_CONTEXT",
+        "    mov x9, #1",
+        "    add x10, x0, #168",
+        "    stlr x9, [x10]",
+        "    mov x8, #{resume}",
+        "    svc #0",
+        "    brk #0",
         // save_and_resume(from x0): save, then RESUME (never returns here)
         ".global mk_thread_save_resume",
         "mk_thread_save_resume:",
@@ -899,6 +990,8 @@ mod arch {
         fn mk_thread_switch(from: *mut Context, to: *const Context, tcb: usize, disabled: *mut u64);
         fn mk_thread_load(to: *const Context, tcb: usize, disabled: *mut u64) -> !;
         fn mk_thread_save_resume(from: *mut Context) -> usize;
+        fn mk_thread_switch_marked(from: *mut Context, to: *const Context, tcb: usize, disabled: *mut u64);
+        fn mk_thread_save_resume_marked(from: *mut Context) -> usize;
         fn mk_thread_trampoline();
         fn mk_upcall_entry();
         fn mk_user_fp_load(area: *const FpRegisters);
@@ -912,6 +1005,18 @@ mod arch {
         // `spawn` for the trampoline) on a live stack; the callee-saved
         // registers come back when `from` is resumed, as for any call.
         unsafe { mk_thread_switch(from, to, tcb, disabled) }
+    }
+
+    /// [`switch`], then `from.saved` set (release).
+    pub fn switch_marked(from: &mut Context, to: &Context, tcb: usize, disabled: *mut u64) {
+        // SAFETY: as in `switch`.
+        unsafe { mk_thread_switch_marked(from, to, tcb, disabled) }
+    }
+
+    /// [`save_and_resume`], then `from.saved` set (release).
+    pub fn save_and_resume_marked(from: &mut Context) {
+        // SAFETY: as in `switch`.
+        unsafe { mk_thread_save_resume_marked(from) };
     }
 
     /// Loads `to` without saving anything (from an upcall).
@@ -983,6 +1088,12 @@ mod arch {
         panic!("{NO_TARGET}")
     }
     pub fn save_and_resume(_from: &mut Context) {
+        panic!("{NO_TARGET}")
+    }
+    pub fn switch_marked(_from: &mut Context, _to: &Context, _tcb: usize, _disabled: *mut u64) {
+        panic!("{NO_TARGET}")
+    }
+    pub fn save_and_resume_marked(_from: &mut Context) {
         panic!("{NO_TARGET}")
     }
     pub fn load_fp(_area: &FpRegisters) {}

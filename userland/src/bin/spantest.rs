@@ -13,6 +13,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
+use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use userland::allocator::{allocate_ram, allocate_slot};
 use userland::cap::Kernel;
@@ -21,7 +22,7 @@ use userland::cptr::{CPtr, ROOT_CNODE_SLOT};
 use userland::object::{self, ObjectType, PAGE_BITS};
 use userland::rights::Rights;
 use userland::session::{self, Status};
-use userland::{heap, println, span, thread};
+use userland::{dispatch, heap, println, span, thread};
 
 userland::entry!(main);
 
@@ -138,18 +139,99 @@ fn main(core: usize, _cores: usize) -> i32 {
         list.join(",")
     );
     match shared_page(&mut session, &tables, &targets) {
-        Ok(va) => {
-            println!(
-                "spantest: page {va:#x} shared with cores {}, unmapped on every core, RAM reused: ok",
-                list.join(",")
-            );
+        Ok(va) => println!(
+            "spantest: page {va:#x} shared with cores {}, unmapped on every core, RAM reused: ok",
+            list.join(",")
+        ),
+        Err(what) => {
+            println!("spantest: shared page: {what}");
+            return 6;
+        }
+    }
+    match migration(core, &targets) {
+        Ok(path) => {
+            println!("spantest: one thread ran on cores {path} in turn, moved by message: ok");
             0
         }
         Err(what) => {
-            println!("spantest: shared page: {what}");
-            6
+            println!("spantest: migration: {what}");
+            8
         }
     }
+}
+
+/// A stack in the program's statics (memory every core of it maps).
+#[repr(C, align(16))]
+struct Stack(UnsafeCell<[u8; STACK_BYTES]>);
+
+// SAFETY: each stack is used by one thread at a time (the upcall stack by
+// this dispatcher's runtime, the mover's by the mover wherever it runs).
+unsafe impl Sync for Stack {}
+
+impl Stack {
+    fn top(&self) -> usize {
+        self.0.get() as usize + STACK_BYTES
+    }
+}
+
+const STACK_BYTES: usize = 8 << 10;
+static UPCALL_STACK: Stack = Stack(UnsafeCell::new([0; STACK_BYTES]));
+static MOVER_STACK: Stack = Stack(UnsafeCell::new([0; STACK_BYTES]));
+/// The cores the mover ran on, in order (plus one; 0: not yet), and
+/// whether it finished.
+static PATH: [AtomicUsize; SPANS + 1] = [const { AtomicUsize::new(0) }; SPANS + 1];
+static MOVED: AtomicUsize = AtomicUsize::new(0);
+/// Where the mover goes (plus one; 0: the end).
+static ROUTE: [AtomicUsize; SPANS] = [const { AtomicUsize::new(0) }; SPANS];
+
+fn here() -> usize {
+    Kernel::initial().identify().map_or(usize::MAX, |(core, _)| core)
+}
+
+/// A thread that records its core, moves to each core of the route in
+/// turn, recording each, and ends where it arrives last.
+fn mover(_: usize) -> usize {
+    PATH[0].store(here() + 1, Ordering::Release);
+    for (i, next) in ROUTE.iter().enumerate() {
+        let next = next.load(Ordering::Acquire);
+        if next == 0 {
+            break;
+        }
+        if span::migrate(next - 1).is_err() {
+            break;
+        }
+        PATH[i + 1].store(here() + 1, Ordering::Release);
+    }
+    MOVED.store(1, Ordering::Release);
+    0
+}
+
+/// Starts the mover on this core with `targets` as its route and waits
+/// until it finished; the cores it ran on.
+fn migration(core: usize, targets: &[usize]) -> Result<alloc::string::String, alloc::string::String> {
+    use alloc::format;
+    for (slot, &target) in ROUTE.iter().zip(targets) {
+        slot.store(target + 1, Ordering::Release);
+    }
+    let frame = dispatch::own_frame().ok_or("no frame")?;
+    thread::init_with_upcall_stack(frame, UPCALL_STACK.top()).map_err(|e| format!("threads: {e:?}"))?;
+    // SAFETY: the mover's stack is this program's static, used by it alone.
+    unsafe { thread::spawn_on_stack(mover, 0, MOVER_STACK.top()) }.map_err(|e| format!("thread: {e:?}"))?;
+    let deadline = thread::counter() + 5_000 * thread::ticks_per_millisecond();
+    while MOVED.load(Ordering::Acquire) == 0 {
+        if thread::counter() > deadline {
+            return Err("the mover did not finish".into());
+        }
+        thread::sleep_until(thread::counter() + thread::ticks_per_millisecond());
+    }
+    let path: Vec<usize> =
+        PATH.iter().map(|c| c.load(Ordering::Acquire)).take_while(|&c| c != 0).map(|c| c - 1).collect();
+    let expected: Vec<usize> = core::iter::once(core).chain(targets.iter().copied()).collect();
+    let text: Vec<alloc::string::String> = path.iter().map(|c| format!("{c}")).collect();
+    if path != expected {
+        return Err(format!("it ran on cores {path:?}, expected {expected:?}"));
+    }
+    Ok(text.join(","))
 }
 
 /// Maps a page, shares it with the dispatchers on `targets` (each reads
