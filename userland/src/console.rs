@@ -1,5 +1,7 @@
 //! Console output: `println!` formats one line and prints it with `Kernel.print`.
 
+extern crate alloc;
+
 use crate::cap::{Kernel, PRINT_MAX};
 use crate::error::{Error, Result};
 use core::fmt;
@@ -136,6 +138,63 @@ macro_rules! println {
     ($($argument:tt)*) => {{
         let _ = $crate::console::print_line(::core::format_args!($($argument)*));
     }};
+}
+
+/// The receiving ends of the console rings (`caps::abi::console`), which
+/// turn each core's fragments back into whole lines: for the program that
+/// took the console.
+pub struct RingReader {
+    receivers: alloc::vec::Vec<urpc::Receiver<'static, { caps::abi::layout::CHANNEL_SLOTS }>>,
+    partial: alloc::vec::Vec<alloc::vec::Vec<u8>>,
+}
+
+/// Bytes after which a line without its end is handed out anyway (a
+/// misbehaving writer cannot grow it without bound).
+pub const RING_LINE_MAX: usize = 512;
+
+impl RingReader {
+    /// The rings of `listed` cores, mapped at `layout::CONSOLE_RINGS`.
+    ///
+    /// # Safety
+    /// Only in a first program (where the kernel maps the rings for good)
+    /// after it took the console, once: it is then the only reader of
+    /// each ring.
+    pub unsafe fn new(listed: usize) -> RingReader {
+        type Ring = urpc::Ring<{ caps::abi::layout::CHANNEL_SLOTS }>;
+        let receivers = (0..listed)
+            .map(|core| {
+                let address = caps::abi::layout::CONSOLE_RINGS as usize + core * core::mem::size_of::<Ring>();
+                // SAFETY: the caller's promise: the ring of every listed
+                // core is mapped read/write here for good and this is its
+                // only reader; it is used only through `urpc`'s atomics,
+                // which tolerate a writer that misbehaves.
+                let ring: &'static Ring = unsafe { &*(address as *const Ring) };
+                ring.receiver()
+            })
+            .collect();
+        RingReader { receivers, partial: (0..listed).map(|_| alloc::vec::Vec::new()).collect() }
+    }
+
+    /// Cores (rings).
+    pub fn cores(&self) -> usize {
+        self.receivers.len()
+    }
+
+    /// The next whole line (prefix included, no line end) from core
+    /// `core`'s ring, if one is there.
+    pub fn next_line(&mut self, core: usize) -> Option<alloc::vec::Vec<u8>> {
+        use caps::abi::console::{END_OF_LINE, FRAGMENT_BYTES};
+        while let Ok(message) = self.receivers.get_mut(core)?.try_recv() {
+            let header = message.words[0];
+            let count = (header & 0xff).min(FRAGMENT_BYTES as u64) as usize;
+            let bytes = message.words[1..].iter().flat_map(|word| word.to_le_bytes());
+            self.partial[core].extend(bytes.take(count));
+            if header & END_OF_LINE != 0 || self.partial[core].len() > RING_LINE_MAX {
+                return Some(core::mem::take(&mut self.partial[core]));
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]

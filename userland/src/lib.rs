@@ -17,6 +17,7 @@ pub mod heap;
 pub mod interfaces;
 pub mod method;
 pub mod object;
+pub mod pl011;
 pub mod rights;
 pub mod runtime;
 pub mod session;

@@ -15,13 +15,14 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use caps::abi::console::{END_OF_LINE, FRAGMENT_BYTES};
-use caps::abi::layout::{CHANNEL_SLOTS, CONSOLE_RINGS};
+use caps::abi::layout::CHANNEL_SLOTS;
 use core::fmt::Write;
 use userland::allocator::allocate_slot;
 use userland::cap::{CNode, Irq, Kernel};
+use userland::console::RingReader;
 use userland::dispatch::{own_frame, EVENT_CHILD};
 use userland::heap::{self, HeapTables, L2_ENTRY_SIZE};
+use userland::pl011::{self, Pl011};
 use userland::rights::Rights;
 use userland::sibling::Siblings;
 use userland::{object, syscall, thread, Error};
@@ -32,17 +33,6 @@ userland::entry!(main);
 const IRQ_EVENT: usize = 5;
 /// What the test harness types once it sees the waiting line.
 const INPUT: &str = "hello console";
-/// PL011 registers (offsets) and bits.
-const DR: usize = 0x00;
-const FR: usize = 0x18;
-const IMSC: usize = 0x38;
-const ICR: usize = 0x44;
-const FR_RXFE: u32 = 1 << 4;
-const FR_TXFF: u32 = 1 << 5;
-const IMSC_RX_AND_TIMEOUT: u32 = 1 << 4 | 1 << 6;
-const ICR_ALL: u32 = 0x7ff;
-
-type Ring = urpc::Ring<CHANNEL_SLOTS>;
 type Outcome = Result<(), String>;
 
 macro_rules! detail {
@@ -54,13 +44,12 @@ struct Test {
     core: usize,
     kernel: Kernel,
     /// The UART's registers once mapped.
-    uart: Option<usize>,
+    uart: Option<Pl011>,
     /// Lines made while the kernel no longer prints and the UART is not
     /// mapped yet.
     pending: Vec<String>,
     handed_over: bool,
-    receivers: Vec<urpc::Receiver<'static, CHANNEL_SLOTS>>,
-    partial: Vec<Vec<u8>>,
+    rings: RingReader,
     passed: usize,
     failed: usize,
 }
@@ -94,15 +83,8 @@ impl Test {
     /// Takes every complete line waiting in core `core`'s ring.
     fn drain(&mut self, core: usize) -> Vec<String> {
         let mut lines = Vec::new();
-        while let Ok(message) = self.receivers[core].try_recv() {
-            let header = message.words[0];
-            let length = (header & 0xff) as usize;
-            let bytes = message.words[1..].iter().flat_map(|w| w.to_le_bytes());
-            self.partial[core].extend(bytes.take(length.min(FRAGMENT_BYTES)));
-            if header & END_OF_LINE != 0 {
-                let text = core::mem::take(&mut self.partial[core]);
-                lines.push(String::from_utf8_lossy(&text).into_owned());
-            }
+        while let Some(text) = self.rings.next_line(core) {
+            lines.push(String::from_utf8_lossy(&text).into_owned());
         }
         lines
     }
@@ -111,7 +93,7 @@ impl Test {
     /// job); returns this core's lines.
     fn echo_all(&mut self) -> Vec<String> {
         let mut own = Vec::new();
-        for core in 0..self.receivers.len() {
+        for core in 0..self.rings.cores() {
             for text in self.drain(core) {
                 self.line(&text);
                 if core == self.core {
@@ -130,24 +112,16 @@ fn main(core: usize, _cores: usize) -> i32 {
         kernel.power_off()
     };
     let listed = kernel.system().map_or(1, |s| s.listed);
-    let receivers = (0..listed)
-        .map(|i| {
-            let address = CONSOLE_RINGS as usize + i * core::mem::size_of::<Ring>();
-            // SAFETY: the kernel maps the console rings read/write at
-            // `CONSOLE_RINGS` in every core's first program, one per listed
-            // core; this program is the only receiver of each.
-            let ring: &'static Ring = unsafe { &*(address as *const Ring) };
-            ring.receiver()
-        })
-        .collect();
+    // SAFETY: the first program of this core, which takes the console
+    // before it reads (`run`), once.
+    let rings = unsafe { RingReader::new(listed) };
     let mut test = Test {
         core,
         kernel,
         uart: None,
         pending: Vec::new(),
         handed_over: false,
-        receivers,
-        partial: (0..listed).map(|_| Vec::new()).collect(),
+        rings,
         passed: 0,
         failed: 0,
     };
@@ -211,7 +185,7 @@ fn run(test: &mut Test, tables: &HeapTables) {
 
 /// Maps the DevFrame in a new L3 table (entry 1 of the heap's L2): not
 /// executable, not at L2, then read/write; unmapped and mapped again.
-fn map_uart(test: &mut Test, tables: &HeapTables, frame_slot: usize, offset: usize) -> Option<usize> {
+fn map_uart(test: &mut Test, tables: &HeapTables, frame_slot: usize, offset: usize) -> Option<Pl011> {
     let frame = userland::cptr::CPtr::slot(frame_slot);
     let l3 =
         match object::vnode(3).and_then(|l3| tables.l2.map(l3.cptr(), 1, Rights::READ_WRITE).map(|()| l3)) {
@@ -232,7 +206,8 @@ fn map_uart(test: &mut Test, tables: &HeapTables, frame_slot: usize, offset: usi
         .and_then(|()| l3.unmap(frame))
         .and_then(|()| l3.map(frame, 0, Rights::READ_WRITE));
     test.case("devframe mapped, unmapped, mapped", mapped.map_err(|e| detail!("{e}")));
-    mapped.ok().map(|()| tables.base + L2_ENTRY_SIZE + offset)
+    // SAFETY: the UART's page, mapped above as device memory for good.
+    mapped.ok().map(|()| unsafe { Pl011::at(tables.base + L2_ENTRY_SIZE + offset) })
 }
 
 /// `Kernel.print(text)` then the same text, with this core's prefix, from
@@ -312,13 +287,11 @@ fn fill_until_busy(test: &mut Test, siblings: Option<&mut Siblings>) -> Outcome 
 
 /// Enables the UART's receive interrupts, asks the harness for a line,
 /// and reads it: wait for the event, read the FIFO, clear, ack.
-fn read_input(test: &mut Test, uart: usize, irq: Irq) -> Outcome {
+fn read_input(test: &mut Test, uart: Pl011, irq: Irq) -> Outcome {
     let frame = own_frame().ok_or_else(|| detail!("no frame"))?;
-    while read(uart, FR) & FR_RXFE == 0 {
-        let _ = read(uart, DR);
-    }
-    write(uart, ICR, ICR_ALL);
-    write(uart, IMSC, IMSC_RX_AND_TIMEOUT);
+    while uart.get().is_some() {}
+    uart.write(pl011::ICR, pl011::ALL_INTERRUPTS);
+    uart.write(pl011::IMSC, pl011::RX_INTERRUPTS);
     test.line("test console: waiting for input");
     let deadline = thread::counter() + 30 * thread::frequency();
     let bit = 1u64 << IRQ_EVENT;
@@ -331,13 +304,13 @@ fn read_input(test: &mut Test, uart: usize, irq: Irq) -> Outcome {
         }
         frame.clear_events(bit);
         interrupts += 1;
-        while read(uart, FR) & FR_RXFE == 0 {
-            input.push(read(uart, DR) as u8);
+        while let Some(byte) = uart.get() {
+            input.push(byte);
         }
-        write(uart, ICR, ICR_ALL);
+        uart.write(pl011::ICR, pl011::ALL_INTERRUPTS);
         irq.ack().map_err(|e| detail!("ack: {e}"))?;
     }
-    write(uart, IMSC, 0);
+    uart.write(pl011::IMSC, 0);
     let text = String::from_utf8_lossy(&input);
     let text = text.trim_end_matches(['\r', '\n']);
     test.line(&alloc::format!("console input: {text}"));
@@ -345,23 +318,8 @@ fn read_input(test: &mut Test, uart: usize, irq: Irq) -> Outcome {
     ensure(text == INPUT, || detail!("read {text:?} after {interrupts} interrupts"))
 }
 
-fn read(uart: usize, register: usize) -> u32 {
-    // SAFETY: `uart` is the PL011 mapped from the DevFrame (device memory,
-    // read/write); `register` is one of its 32-bit registers.
-    unsafe { ((uart + register) as *const u32).read_volatile() }
-}
-
-fn write(uart: usize, register: usize, value: u32) {
-    // SAFETY: as in `read`.
-    unsafe { ((uart + register) as *mut u32).write_volatile(value) }
-}
-
-/// Writes `text` and a line end to the UART, waiting while its FIFO is full.
-fn uart_line(uart: usize, text: &str) {
-    for byte in text.bytes().chain(*b"\r\n") {
-        while read(uart, FR) & FR_TXFF != 0 {}
-        write(uart, DR, u32::from(byte));
-    }
+fn uart_line(uart: Pl011, text: &str) {
+    text.bytes().chain(*b"\r\n").for_each(|byte| uart.put(byte));
 }
 
 fn expect<T: core::fmt::Debug>(result: userland::Result<T>, expected: Error) -> Outcome {

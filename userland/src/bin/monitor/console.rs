@@ -19,34 +19,23 @@ extern crate alloc;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
-use caps::abi::console::{END_OF_LINE, FRAGMENT_BYTES};
-use caps::abi::layout::{CHANNEL_SLOTS, CONSOLE_RINGS};
 use spin::Mutex;
 use userland::cap::{Endpoint, Irq, Kernel, Message};
+use userland::console::RingReader;
 use userland::cptr::CPtr;
 use userland::error::Result;
+use userland::pl011::{self, Pl011};
 use userland::{allocator, dispatch, thread};
 
 use crate::node::EVENT_CONSOLE;
 use crate::window::Window;
 
-/// PL011 registers (byte offsets) and bits.
-const DR: usize = 0x00;
-const FR: usize = 0x18;
-const FR_RXFE: u32 = 1 << 4;
-const FR_TXFF: u32 = 1 << 5;
-const IMSC: usize = 0x38;
-const ICR: usize = 0x44;
-const RXIM: u32 = 1 << 4;
-const RTIM: u32 = 1 << 6;
 /// Longest input line (longer input is dropped, with a bell).
 const LINE_MAX: usize = 255;
 /// Whole input lines kept for a reader.
 const LINES_MAX: usize = 16;
 /// Bytes of the unfinished output line kept to draw it again.
 const SHOWN_MAX: usize = 512;
-
-type Ring = urpc::Ring<CHANNEL_SLOTS>;
 
 /// Lines this program printed itself while it owns the console (they
 /// cannot go through its own core's ring: it is their reader).
@@ -80,26 +69,19 @@ static UART: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::
 /// This program's panic message: straight to the UART (the console's state
 /// may be what broke; nothing would drain a queue any more).
 fn panic_print(line: &[u8]) {
-    let uart = UART.load(core::sync::atomic::Ordering::Acquire);
-    for &byte in line.iter().chain(b"\r\n") {
-        // SAFETY: `uart` is the UART's register page, mapped as device
-        // memory for good by `Console::take` before this sink was set.
-        unsafe {
-            while ((uart + FR) as *const u32).read_volatile() & FR_TXFF != 0 {
-                core::hint::spin_loop();
-            }
-            ((uart + DR) as *mut u32).write_volatile(u32::from(byte));
-        }
-    }
+    let address = UART.load(core::sync::atomic::Ordering::Acquire);
+    // SAFETY: the UART's register page, mapped as device memory for good
+    // by `Console::take` before this sink was set.
+    let uart = unsafe { Pl011::at(address) };
+    line.iter().chain(b"\r\n").for_each(|&byte| uart.put(byte));
 }
 
 /// The console server's state.
 pub struct Console {
-    uart: usize,
+    uart: Pl011,
     irq: Irq,
-    rings: Vec<urpc::Receiver<'static, CHANNEL_SLOTS>>,
+    rings: RingReader,
     /// Each ring's line so far.
-    partial: Vec<Vec<u8>>,
     /// The input line being typed, and how much of it is echoed.
     typing: Vec<u8>,
     echoed: usize,
@@ -124,28 +106,21 @@ impl Console {
         let frame_slot = allocator::allocate_slot()?;
         let irq_slot = allocator::allocate_slot()?;
         let device = kernel.console(CPtr::slot(userland::cptr::ROOT_CNODE_SLOT), frame_slot, irq_slot)?;
-        let uart = window.map(&[frame_slot])? + device.offset;
-        UART.store(uart, core::sync::atomic::Ordering::Release);
+        let address = window.map(&[frame_slot])? + device.offset;
+        // SAFETY: the UART's page, just mapped (the kernel makes DevFrame
+        // mappings device memory) for good.
+        let uart = unsafe { Pl011::at(address) };
+        UART.store(address, core::sync::atomic::Ordering::Release);
         userland::console::set_sink(own_print, panic_print);
         let irq = Irq::at(irq_slot);
         irq.bind(EVENT_CONSOLE as _)?;
-        let rings = (0..listed)
-            .map(|core| {
-                let address = CONSOLE_RINGS as usize + core * core::mem::size_of::<Ring>();
-                // SAFETY: the kernel maps the console rings of every listed
-                // core read/write at `CONSOLE_RINGS` in every first program
-                // for good; this monitor is the only reader of each (it took
-                // the console), and the ring is used only through `urpc`'s
-                // atomics, which tolerate a writer that misbehaves.
-                let ring: &'static Ring = unsafe { &*(address as *const Ring) };
-                ring.receiver()
-            })
-            .collect();
+        // SAFETY: this is the first program that just took the console,
+        // and takes it once.
+        let rings = unsafe { RingReader::new(listed) };
         let console = Console {
             uart,
             irq,
             rings,
-            partial: (0..listed).map(|_| Vec::new()).collect(),
             typing: Vec::new(),
             echoed: 0,
             escape: Escape::None,
@@ -156,27 +131,13 @@ impl Console {
             dropped: 0,
         };
         // Interrupts on received bytes and on a receive timeout.
-        console.set(IMSC, RXIM | RTIM);
+        console.uart.write(pl011::IMSC, pl011::RX_INTERRUPTS);
         console.irq.ack()?;
         Ok(console)
     }
 
-    fn get(&self, register: usize) -> u32 {
-        // SAFETY: `uart` is the UART's register page, mapped as device
-        // memory by `take` for good; the register is inside the page.
-        unsafe { ((self.uart + register) as *const u32).read_volatile() }
-    }
-
-    fn set(&self, register: usize, value: u32) {
-        // SAFETY: as in `get`.
-        unsafe { ((self.uart + register) as *mut u32).write_volatile(value) }
-    }
-
     fn put(&self, byte: u8) {
-        while self.get(FR) & FR_TXFF != 0 {
-            core::hint::spin_loop();
-        }
-        self.set(DR, u32::from(byte));
+        self.uart.put(byte);
     }
 
     /// Writes `bytes`, `\n` as CR LF.
@@ -291,12 +252,11 @@ impl Console {
                 frame.clear_events(1 << EVENT_CONSOLE);
             }
         }
-        if fired || self.get(FR) & FR_RXFE == 0 {
+        if fired || self.uart.read(pl011::FR) & pl011::FR_RXFE == 0 {
             // Cleared before the FIFO is read, so a byte that arrives while
             // it is read raises the interrupt again.
-            self.set(ICR, RXIM | RTIM);
-            while self.get(FR) & FR_RXFE == 0 {
-                let byte = self.get(DR) as u8;
+            self.uart.write(pl011::ICR, pl011::RX_INTERRUPTS);
+            while let Some(byte) = self.uart.get() {
                 self.typed(byte);
             }
             progress = true;
@@ -315,20 +275,10 @@ impl Console {
             self.line(&text);
             progress = true;
         }
-        for core in 0..self.rings.len() {
-            while let Ok(message) = self.rings[core].try_recv() {
+        for core in 0..self.rings.cores() {
+            while let Some(text) = self.rings.next_line(core) {
+                self.line(&text);
                 progress = true;
-                let header = message.words[0];
-                let count = (header & 0xff).min(FRAGMENT_BYTES as u64) as usize;
-                let mut bytes = [0u8; FRAGMENT_BYTES];
-                for (i, word) in message.words[1..].iter().enumerate() {
-                    bytes[i * 8..i * 8 + 8].copy_from_slice(&word.to_le_bytes());
-                }
-                self.partial[core].extend_from_slice(&bytes[..count]);
-                if header & END_OF_LINE != 0 || self.partial[core].len() > SHOWN_MAX {
-                    let text = core::mem::take(&mut self.partial[core]);
-                    self.line(&text);
-                }
             }
         }
         progress
