@@ -254,6 +254,25 @@ impl Builder {
         Ok(index)
     }
 
+    /// The child built here: with its session endpoints (if `session`),
+    /// its services window's table `services`.
+    fn child(&self, session: bool, services: CPtr) -> Child {
+        let endpoint = |index: usize| Endpoint::new(if session { self.slot(index) } else { CPtr::slot(0) });
+        Child {
+            cnode: CNode::at(self.cnode),
+            dispatcher: Dispatcher::new(self.slot(DISPATCHER)),
+            requests: endpoint(SESSION),
+            replies: endpoint(SESSION_REPLY),
+            wakeups: endpoint(SESSION_EVENTS),
+            services,
+            next_slot: self.next,
+            service_pages: 0,
+            pages: Vec::new(),
+            replica: None,
+            block: self.block.cptr().address(),
+        }
+    }
+
     /// Maps a copy of `frame` (a capability of the caller's) at `va` of a
     /// replica, which must not hide its stack or dispatcher frame.
     fn map_copy(&mut self, va: usize, frame: CPtr, rights: Rights) -> Result<(), SpawnError> {
@@ -385,39 +404,17 @@ impl Spawner {
         if file.ehdr.e_machine != EM_AARCH64 || file.ehdr.e_type != ET_EXEC {
             return Err(SpawnError::BadElf);
         }
-        let block = self.block()?;
-        let cnode_slot = match self.slot() {
-            Ok(slot) => slot,
-            Err(error) => {
-                self.free_blocks.push(block);
-                return Err(error.into());
-            }
-        };
-        let bits = CHILD_RADIX as u32 + caps::SLOT_BITS as u32;
-        let mut child = Builder {
-            cnode: cnode_slot,
-            next: FIRST_OBJECT,
-            tables: BTreeMap::new(),
-            block: Ram::at(block),
-            used: 0,
-            pages: Vec::new(),
-            data_pages: 0,
-        };
-        let cnode = CNode::at(cnode_slot);
-        let made =
-            child.block.retype(ObjectType::CNode, CHILD_RADIX, 0, CPtr::slot(ROOT_CNODE_SLOT), cnode_slot, 1);
-        child.used = 1 << bits;
-        let loaded = made.map_err(SpawnError::from).and_then(|()| self.load(&mut child, &file, image, ram));
+        let (mut child, made) = self.begin()?;
+        let loaded = made.and_then(|()| self.load(&mut child, &file, image, ram));
         let services = loaded.and_then(|entry| {
             let services = child.table(caps::abi::layout::SERVICES as usize)?;
             session(&mut child, event)?;
             Ok((entry, services))
         });
-        let services_table = services.map(|(_, table)| child.slot(table)).unwrap_or(CPtr::slot(0));
-        let started = services.and_then(|(entry, _)| {
+        let started = services.and_then(|(entry, services)| {
             let dispatcher = Dispatcher::new(child.slot(DISPATCHER));
             dispatcher.setup_program(
-                CPtr::slot(cnode_slot),
+                CPtr::slot(child.cnode),
                 child.slot(L0),
                 entry,
                 STACK_TOP as usize,
@@ -427,29 +424,13 @@ impl Spawner {
             dispatcher.set_priority(priority)?;
             dispatcher.set_name(name)?;
             dispatcher.start()?;
-            Ok(dispatcher)
+            Ok(services)
         });
-        let child = Child {
-            cnode,
-            dispatcher: Dispatcher::new(child.slot(DISPATCHER)),
-            requests: Endpoint::new(child.slot(SESSION)),
-            replies: Endpoint::new(child.slot(SESSION_REPLY)),
-            wakeups: Endpoint::new(child.slot(SESSION_EVENTS)),
-            services: services_table,
-            next_slot: child.next,
-            service_pages: 0,
-            pages: core::mem::take(&mut child.pages),
-            replica: None,
-            block,
-        };
-        match started {
-            Ok(_) => Ok(child),
-            Err(error) => {
-                // Everything made so far came from the block.
-                let _ = self.destroy(child);
-                Err(error)
-            }
-        }
+        let session = started.is_ok();
+        let services = started.as_ref().map_or(CPtr::slot(0), |&table| child.slot(table));
+        let mut made = child.child(session, services);
+        made.pages = core::mem::take(&mut child.pages);
+        self.finish(made, started.map(drop))
     }
 
     /// Starts a dispatcher of a program that spans cores on this core: its
@@ -468,38 +449,9 @@ impl Spawner {
         entry: usize,
         priority: usize,
     ) -> Result<Child, SpawnError> {
-        let block = self.block()?;
-        let cnode_slot = match self.slot() {
-            Ok(slot) => slot,
-            Err(error) => {
-                self.free_blocks.push(block);
-                return Err(error.into());
-            }
-        };
-        let mut builder = Builder {
-            cnode: cnode_slot,
-            next: FIRST_OBJECT,
-            tables: BTreeMap::new(),
-            block: Ram::at(block),
-            used: 0,
-            pages: Vec::new(),
-            data_pages: 0,
-        };
-        let made = builder.block.retype(
-            ObjectType::CNode,
-            CHILD_RADIX,
-            0,
-            CPtr::slot(ROOT_CNODE_SLOT),
-            cnode_slot,
-            1,
-        );
-        builder.used = 1 << (CHILD_RADIX as u32 + caps::SLOT_BITS as u32);
+        let (mut builder, made) = self.begin()?;
         let child = &mut builder;
-        let started = made.map_err(SpawnError::from).and_then(|()| {
-            cnode_copy(child, SELF, CPtr::slot(child.cnode))?;
-            CNode::at(child.cnode).mint(KERNEL, CPtr::slot(KERNEL_SLOT), Rights::READ, 0)?;
-            child.make_at(Some(L0), ObjectType::VNodeL0, 0, TABLE_BITS)?;
-            child.make_at(Some(DISPATCHER), ObjectType::Dispatcher, 0, object::DISPATCHER_BITS)?;
+        let started = made.and_then(|()| {
             for &(va, frame, rights) in frames {
                 child.map_copy(va, frame, rights)?;
             }
@@ -511,7 +463,7 @@ impl Spawner {
             child.map(DISPATCHER, FRAME as usize, Rights::READ_WRITE)?;
             let dispatcher = Dispatcher::new(child.slot(DISPATCHER));
             dispatcher.setup_with_frame(
-                CPtr::slot(cnode_slot),
+                CPtr::slot(child.cnode),
                 child.slot(L0),
                 entry,
                 top,
@@ -522,22 +474,55 @@ impl Spawner {
             dispatcher.start()?;
             Ok(())
         });
-        let child = Child {
-            cnode: CNode::at(cnode_slot),
-            dispatcher: Dispatcher::new(builder.slot(DISPATCHER)),
-            requests: Endpoint::new(CPtr::slot(0)),
-            replies: Endpoint::new(CPtr::slot(0)),
-            wakeups: Endpoint::new(CPtr::slot(0)),
-            services: CPtr::slot(0),
-            next_slot: builder.next,
-            service_pages: 0,
-            pages: Vec::new(),
-            replica: None,
-            block,
-        };
-        match started {
-            Ok(()) => Ok(Child { replica: Some(alloc::boxed::Box::new(builder)), ..child }),
+        let mut made = builder.child(false, CPtr::slot(0));
+        if started.is_ok() {
+            made.replica = Some(alloc::boxed::Box::new(builder));
+        }
+        self.finish(made, started)
+    }
+
+    /// A new child's block, CNode and first objects: its CNode in slot 1,
+    /// its L0 table, its dispatcher and the Kernel capability without the
+    /// write right (it prints and identifies, but cannot act as a monitor:
+    /// create capabilities, take the doorbell, power off). The builder, and
+    /// whether the objects were made (if not, `finish` frees the block).
+    fn begin(&mut self) -> Result<(Builder, Result<(), SpawnError>), SpawnError> {
+        let block = self.block()?;
+        let cnode = match self.slot() {
+            Ok(slot) => slot,
             Err(error) => {
+                self.free_blocks.push(block);
+                return Err(error.into());
+            }
+        };
+        let mut child = Builder {
+            cnode,
+            next: FIRST_OBJECT,
+            tables: BTreeMap::new(),
+            block: Ram::at(block),
+            used: 0,
+            pages: Vec::new(),
+            data_pages: 0,
+        };
+        let made =
+            child.block.retype(ObjectType::CNode, CHILD_RADIX, 0, CPtr::slot(ROOT_CNODE_SLOT), cnode, 1);
+        child.used = 1 << (CHILD_RADIX as u32 + caps::SLOT_BITS as u32);
+        let made = made.map_err(SpawnError::from).and_then(|()| {
+            cnode_copy(&child, SELF, CPtr::slot(child.cnode))?;
+            CNode::at(child.cnode).mint(KERNEL, CPtr::slot(KERNEL_SLOT), Rights::READ, 0)?;
+            child.make_at(Some(L0), ObjectType::VNodeL0, 0, TABLE_BITS)?;
+            child.make_at(Some(DISPATCHER), ObjectType::Dispatcher, 0, object::DISPATCHER_BITS)?;
+            Ok(())
+        });
+        Ok((child, made))
+    }
+
+    /// `child` if it was started, else everything made for it freed.
+    fn finish(&mut self, child: Child, started: Result<(), SpawnError>) -> Result<Child, SpawnError> {
+        match started {
+            Ok(()) => Ok(child),
+            Err(error) => {
+                // Everything made so far came from the block.
                 let _ = self.destroy(child);
                 Err(error)
             }
@@ -552,12 +537,6 @@ impl Spawner {
         image: &[u8],
         ram: CPtr,
     ) -> Result<usize, SpawnError> {
-        cnode_copy(child, SELF, CPtr::slot(child.cnode))?;
-        // Read-only: it prints and identifies, but cannot act as a monitor
-        // (create capabilities, take the doorbell) or power off.
-        CNode::at(child.cnode).mint(KERNEL, CPtr::slot(KERNEL_SLOT), Rights::READ, 0)?;
-        child.make_at(Some(L0), ObjectType::VNodeL0, 0, TABLE_BITS)?;
-        child.make_at(Some(DISPATCHER), ObjectType::Dispatcher, 0, object::DISPATCHER_BITS)?;
         // Its own RAM: the first half of the unit.
         Ram::new(ram).retype(ObjectType::Ram, CHILD_RAM_BITS, 0, CPtr::slot(child.cnode), RAM, 1)?;
         let segments = file.segments().ok_or(SpawnError::BadElf)?;

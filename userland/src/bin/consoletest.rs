@@ -318,6 +318,7 @@ fn read_input(test: &mut Test, uart: Pl011, irq: Irq) -> Outcome {
     ensure(text == INPUT, || detail!("read {text:?} after {interrupts} interrupts"))
 }
 
+/// Writes `text` and a line end to the UART.
 fn uart_line(uart: Pl011, text: &str) {
     text.bytes().chain(*b"\r\n").for_each(|byte| uart.put(byte));
 }
