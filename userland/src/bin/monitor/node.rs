@@ -620,11 +620,8 @@ impl Node {
     /// Starts the program of `request` with pool unit `unit` (busy) as its
     /// RAM.
     fn spawn_on(&mut self, request: Control, unit: u32) {
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&request.a.to_le_bytes());
-        bytes[8..].copy_from_slice(&request.b.to_le_bytes());
-        let length = bytes.iter().position(|&b| b == 0).unwrap_or(16);
-        let name = core::str::from_utf8(&bytes[..length]).unwrap_or("");
+        let bytes = crate::programs::unpack(request.a, request.b);
+        let name = crate::programs::text(&bytes);
         let requester = request.core as usize;
         let ram = self.pool.ram(unit).map(|ram| ram.cptr());
         let started = match (self.spawner.as_mut(), ram) {
@@ -642,13 +639,12 @@ impl Node {
                         Control { op: STARTED, a: request.c, b: SPAWN_OK, c: id, ..Control::default() };
                     self.links.control(requester, answer);
                 }
-                let name = crate::programs::name_bytes(name);
                 let program = crate::programs::Program::new(
                     requester,
                     request.c,
                     child,
                     (unit, id),
-                    name,
+                    bytes,
                     self.session_slot,
                 );
                 self.children.push(program);

@@ -109,6 +109,11 @@ impl Pool {
         self.bases[self.home(unit)] + (unit as usize % UNITS as usize) * UNIT_BYTES as usize
     }
 
+    /// Whether physical address `address` lies in unit `unit`.
+    pub fn unit_holds(&self, unit: u32, address: usize) -> bool {
+        (self.phys(unit)..self.phys(unit) + UNIT_BYTES as usize).contains(&address)
+    }
+
     /// This core's RAM capability for unit `unit`, if it has one.
     pub fn ram(&self, unit: u32) -> Option<Ram> {
         self.units.get(unit as usize).copied().flatten().map(Ram::at)

@@ -105,12 +105,13 @@ pub fn name_bytes(name: &str) -> [u8; 16] {
 }
 
 /// The text of zero-padded name bytes.
-fn text(bytes: &[u8; 16]) -> &str {
+pub(crate) fn text(bytes: &[u8; 16]) -> &str {
     let length = bytes.iter().position(|&b| b == 0).unwrap_or(16);
     core::str::from_utf8(&bytes[..length]).unwrap_or("?")
 }
 
-fn unpack(lo: u64, hi: u64) -> [u8; 16] {
+/// Name bytes from the two words `pack_name` made.
+pub(crate) fn unpack(lo: u64, hi: u64) -> [u8; 16] {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&lo.to_le_bytes());
     bytes[8..].copy_from_slice(&hi.to_le_bytes());
@@ -208,7 +209,8 @@ impl Node {
         self.links.control(to, end);
     }
 
-    fn request_id(&mut self) -> u64 {
+    /// A fresh id for a request to another monitor.
+    pub(crate) fn request_id(&mut self) -> u64 {
         self.next_request += 1;
         self.next_request
     }
@@ -220,7 +222,7 @@ impl Node {
 
     /// Waits for the control answer `op` to request `id` (dropping others
     /// to the same request).
-    fn answer(&mut self, ops: &[u32], id: u64) -> Option<Control> {
+    pub(crate) fn answer(&mut self, ops: &[u32], id: u64) -> Option<Control> {
         let mut found = None;
         self.wait_until(TIMEOUT_MS, |node| {
             if let Some(i) = node.links.control.iter().position(|c| ops.contains(&c.op) && c.a == id) {

@@ -101,8 +101,7 @@ impl Node {
             return Err(Status::Exists);
         }
         // The program's pool unit: its writable pages and heap lie there.
-        let unit_base = self.pool.phys(program.unit) as u64;
-        let in_unit = |base: u64| base >= unit_base && base < unit_base + caps::abi::monitor::UNIT_BYTES;
+        let unit = program.unit;
         let mut pages: Vec<(usize, CPtr, Rights)> =
             program.child.pages.iter().map(|p| (p.va, program.child.slot(p.slot), p.rights)).collect();
         let (heap_slot, heap_pages) = (heap.0 as usize, heap.1 as usize);
@@ -118,7 +117,7 @@ impl Node {
             let info = Frame::new(frame).identify().map_err(|_| Status::NotFound)?;
             let base = info.base as u64;
             let heap_page = i >= pages.len() - heap_pages;
-            if info.size != PAGE_SIZE || (heap_page && !in_unit(base)) {
+            if info.size != PAGE_SIZE || (heap_page && !self.pool.unit_holds(unit, info.base)) {
                 return Err(Status::NotFound);
             }
             let desc = CapDesc { kind: caps::CapType::Frame as u8, base, bytes: PAGE_SIZE as u64 };
@@ -132,7 +131,7 @@ impl Node {
             program.spans.push(span);
         }
         let objects = result?;
-        let request = self.request_id_for_span();
+        let request = self.request_id();
         for (&obj, &(va, _, rights, _)) in objects.iter().zip(&described) {
             let page = Control {
                 op: SPAN_PAGE,
@@ -146,15 +145,10 @@ impl Node {
         }
         let go = Control { op: SPAN, a: caller, b: entry, c: request, d: objects.len() as u64, core: 0 };
         self.links.control(core, go);
-        match self.span_answer(SPANNED, request) {
+        match self.answer(&[SPANNED], request) {
             Some(answer) => Status::check(answer.b as u32),
             None => Err(Status::Timeout),
         }
-    }
-
-    fn request_id_for_span(&mut self) -> u64 {
-        self.next_request += 1;
-        self.next_request
     }
 
     /// Records `pages` as objects of this core and copies them to the span's
@@ -181,17 +175,6 @@ impl Node {
             }
         }
         Ok(span.objects.clone())
-    }
-
-    fn span_answer(&mut self, op: u32, request: u64) -> Option<Control> {
-        let mut found = None;
-        self.wait_until(TIMEOUT_MS, |node| {
-            if let Some(i) = node.links.control.iter().position(|c| c.op == op && c.a == request) {
-                found = node.links.control.remove(i);
-            }
-            found.is_some()
-        });
-        found
     }
 
     /// Takes span messages for this core out of the control queue (from
@@ -312,10 +295,7 @@ impl Node {
         }
         let frame = program.child.slot(slot);
         let info = Frame::new(frame).identify().map_err(|_| Status::NotFound)?;
-        let unit_base = self.pool.phys(program.unit);
-        let in_unit =
-            info.base >= unit_base && info.base < unit_base + caps::abi::monitor::UNIT_BYTES as usize;
-        if info.size != PAGE_SIZE || !in_unit {
+        if info.size != PAGE_SIZE || !self.pool.unit_holds(program.unit, info.base) {
             return Err(Status::NotFound);
         }
         let cores: Vec<usize> = program.spans.iter().map(|s| s.core).collect();
@@ -336,11 +316,11 @@ impl Node {
             {
                 return Err(Status::Timeout);
             }
-            let request = self.request_id_for_span();
+            let request = self.request_id();
             let rights = Rights::READ_WRITE.bits() as u64;
             let share = Control { op: SHARE, a: obj.0, b: va, c: request << 8 | rights, d: caller, core: 0 };
             self.links.control(core, share);
-            match self.span_answer(SHARED, request) {
+            match self.answer(&[SHARED], request) {
                 Some(answer) => Status::check(answer.b as u32)?,
                 None => return Err(Status::Timeout),
             }
@@ -385,10 +365,10 @@ impl Node {
         let revoked_any = !shared.is_empty() || !program.spans.is_empty();
         for span in core::mem::take(&mut program.spans) {
             if self.online_core(span.core) {
-                let request = self.request_id_for_span();
+                let request = self.request_id();
                 let unspan = Control { op: UNSPAN, a: program.id, c: request, ..Control::default() };
                 self.links.control(span.core, unspan);
-                if self.span_answer(UNSPANNED, request).is_none() {
+                if self.answer(&[UNSPANNED], request).is_none() {
                     println!("monitor: core {}: core {} did not end a span", self.me, span.core);
                 }
             }
